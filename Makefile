@@ -1,0 +1,51 @@
+# The two commands a user needs: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB_URL ?= sqlite:///var/ivr.db
+
+.PHONY: run test lint check pytest bench clean help
+
+help:
+	@echo "make run    set up .venv, migrate var/ivr.db, load the demo company, start 'ivr serve'"
+	@echo "make test   set up .venv with the test tools, then lint, type-check and run the suite"
+	@echo "make bench  run the benchmarks (each prints a table)"
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "ivr needs Python 3.11 or newer: install it (Debian: apt-get install python3) or run 'make PYTHON=python3.11 ...'"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+	  { echo "could not create $(VENV): install venv support (Debian: apt-get install python3-venv)"; exit 1; }
+	@touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.python-ok
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/ivr db upgrade
+	$(BIN)/ivr demo load
+	$(BIN)/ivr serve
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check ivr tests benchmarks
+	$(BIN)/mypy --strict ivr
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+test: lint pytest
+
+check: test
+
+bench: $(VENV)/.installed-dev
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""Settings: the one place that reads the environment (IVR_* variables and an optional .env)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ivr.errors import ConfigError
+
+PREFIX = "IVR_"
+# Read by the test suite itself, not by the product; listed so they are not "unknown settings".
+TEST_ONLY = frozenset({"IVR_REQUIRE_POSTGRES", "IVR_TEST_PG_URL"})
+
+
+class Settings(BaseSettings):
+    """Every IVR_* setting with its default; README's configuration table mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="forbid")
+
+    database_url: str = Field("sqlite:///var/ivr.db", description="SQLAlchemy URL of the database")
+    agi_host: str = Field("127.0.0.1", description="FastAGI listen address")
+    agi_port: int = Field(4573, ge=0, le=65535, description="FastAGI listen port")
+    audiosocket_host: str = Field("127.0.0.1", description="AudioSocket listen address")
+    audiosocket_port: int = Field(9092, ge=0, le=65535, description="AudioSocket listen port")
+    http_host: str = Field("127.0.0.1", description="admin API / console listen address")
+    http_port: int = Field(8080, ge=0, le=65535, description="admin API / console listen port")
+    ami_url: str | None = Field(
+        None, description="ami://user:secret@host:5038; unset = the built-in simulated PBX"
+    )
+    dialplans_dir: Path = Field(Path("dialplans"), description="folder of flow YAML files")
+    prompts_dir: Path = Field(Path("prompts"), description="prompt catalog and rendered WAVs")
+    vosk_model_en: Path | None = Field(None, description="folder of an English Vosk model")
+    vosk_model_ru: Path | None = Field(None, description="folder of a Russian Vosk model")
+    default_region: str = Field("US", description="region for caller IDs without a country code")
+    shutdown_grace: float = Field(10.0, ge=0, description="seconds live calls get to finish")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="log level"
+    )
+
+    @field_validator("ami_url")
+    @classmethod
+    def _ami_url_form(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "ami" or not parts.hostname or not parts.username:
+            raise ValueError("expected ami://user:secret@host:5038")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_form(cls, value: str) -> str:
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("expected a two-letter ISO country code such as US")
+        return value.upper()
+
+
+def _check_unknown(environ: dict[str, str]) -> None:
+    known = {PREFIX + name.upper() for name in Settings.model_fields} | TEST_ONLY
+    unknown = sorted(k for k in environ if k.startswith(PREFIX) and k not in known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting {unknown[0]}: remove it or use one of {', '.join(sorted(known))}"
+        )
+
+
+def _explain(err: ValidationError) -> ConfigError:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return ConfigError(f"unknown setting {field} in .env: remove it")
+    return ConfigError(f"invalid {PREFIX}{field.upper()}={first['input']!r}: {message}")
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings; a bad value raises ConfigError naming the variable."""
+    _check_unknown(dict(os.environ))
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise _explain(err) from None
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, description) rows for `ivr config` and the README table."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        rows.append((PREFIX + name.upper(), default, field.description or ""))
+    return rows
