@@ -1,0 +1,144 @@
+"""The `ivr` command. Each sub-command is a small function; errors become one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from ivr import __version__
+from ivr.errors import IvrError, NotYetAvailable
+
+Handler = Callable[[argparse.Namespace], int]
+EXIT_ERROR = 1
+EXIT_NOT_AVAILABLE = 2
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    # Imported here so that `ivr --help` stays fast and works even if a package is broken.
+    from ivr.store.errors import StoreError
+    from ivr.telephony.errors import TelephonyError
+
+    return (IvrError, StoreError, TelephonyError, OSError)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ivr.config import load_settings
+    from ivr.server import serve
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass  # the server already stopped cleanly: Ctrl-C is the normal way out
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from ivr.config import load_settings
+    from ivr.store.db import current_revision, upgrade
+
+    url = load_settings().database_url
+    upgrade(url)
+    print(f"database is at revision {current_revision(url)}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from ivr.config import load_settings
+    from ivr.store.db import current_revision
+
+    print(current_revision(load_settings().database_url) or "empty (run 'ivr db upgrade')")
+    return 0
+
+
+def cmd_demo_load(args: argparse.Namespace) -> int:
+    from ivr.config import load_settings
+    from ivr.store.db import Database, ensure_current
+    from ivr.store.demo import load_demo
+
+    url = load_settings().database_url
+    ensure_current(url)
+    summary = load_demo(Database(url))
+    print(f"demo company loaded: {summary}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from ivr.config import describe, load_settings
+
+    current = load_settings().model_dump()
+    for variable, default, description in describe():
+        value = current[variable.removeprefix("IVR_").lower()]
+        print(f"{variable:<22} {value!s:<28} {description} (default: {default or 'unset'})")
+    return 0
+
+
+def not_yet(feature: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        raise NotYetAvailable(f"'ivr {feature}' is not yet available in ivr {__version__}")
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ivr", description="Voice self-service for Asterisk (FastAGI, AMI, AudioSocket)."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"ivr {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("serve", help="run FastAGI, AudioSocket, admin HTTP and the dialer").set_defaults(
+        func=cmd_serve
+    )
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
+        func=cmd_db_upgrade
+    )
+    db.add_parser("current", help="print the database's schema revision").set_defaults(
+        func=cmd_db_current
+    )
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo", required=True)
+    demo.add_parser("load", help="load the demo company (50 customers)").set_defaults(
+        func=cmd_demo_load
+    )
+    sub.add_parser("config", help="print every IVR_* setting and its value").set_defaults(
+        func=cmd_config
+    )
+    from ivr.cli_telephony import add_telephony_commands
+
+    add_telephony_commands(sub)
+    for feature, text in (
+        ("flows", "validate, import, publish and roll back call flows"),
+        ("asr", "speech recognition tools"),
+        ("models", "fetch and check speech models"),
+        ("prompts", "render the prompt catalog"),
+        ("campaign", "outbound notification campaigns"),
+        ("admin", "admin users and API tokens"),
+    ):
+        stub = sub.add_parser(feature, help=f"{text} (not yet available)")
+        stub.set_defaults(func=not_yet(feature))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Handler = args.func
+    try:
+        return func(args)
+    except NotYetAvailable as err:
+        print(f"ivr: {err}", file=sys.stderr)
+        return EXIT_NOT_AVAILABLE
+    except _user_errors() as err:
+        if args.debug:
+            raise
+        print(f"ivr: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
