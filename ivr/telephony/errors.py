@@ -45,3 +45,11 @@ class AmiLoginError(AmiError):
 
 class AmiActionError(AmiError):
     """An AMI action got `Response: Error`."""
+
+
+class AmiEncodeError(AmiError):
+    """An AMI header cannot be sent safely (CR/LF would inject another header or action)."""
+
+
+class AmiProtocolError(AmiError):
+    """Asterisk sent something that is not valid AMI."""
