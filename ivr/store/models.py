@@ -1,0 +1,232 @@
+"""ORM rows. Only the repositories use them; everything else sees the dataclasses in domain.py.
+
+Every schema change here needs an Alembic revision in ``migrations/versions``; a test compares
+the migrated schema with this metadata on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CHANNELS = ("voice", "sms", "email", "chat")
+PREFERRED_CHANNELS = ("voice", "sms", "email")
+LANGUAGES = ("en", "ru")
+FLOW_STATES = ("draft", "validated", "published", "superseded", "rolled_back")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite keeps no zone, so reads get UTC attached."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+Money = Numeric(12, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        Decimal: Money,
+        dict[str, Any]: JSON,
+    }
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        CheckConstraint(_in("preferred_channel", PREFERRED_CHANNELS), name="preferred_channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Case-folded name, so search ignores case for Cyrillic too (SQLite's lower() is ASCII-only).
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    segment: Mapped[str] = mapped_column(String(32))
+    preferred_channel: Mapped[str] = mapped_column(String(8))
+    email: Mapped[str | None] = mapped_column(String(320))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime]
+
+    phones: Mapped[list[PhoneRow]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="PhoneRow.id"
+    )
+    accounts: Mapped[list[AccountRow]] = relationship(
+        cascade="all, delete-orphan", order_by="AccountRow.id"
+    )
+    requests: Mapped[list[RequestRow]] = relationship(
+        cascade="all, delete-orphan", order_by="RequestRow.id"
+    )
+
+
+class PhoneRow(Base):
+    """A customer's E.164 number; the same number may belong to several customers."""
+
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("customer_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+
+    customer: Mapped[CustomerRow] = relationship(back_populates="phones")
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    balance: Mapped[Decimal]
+    bill_limit: Mapped[Decimal | None]
+    forecast: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class RequestRow(Base):
+    """A service request (technician visit, billing dispute...) open or closed."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    scheduled_from: Mapped[datetime | None]
+    scheduled_to: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class InteractionRow(Base):
+    __tablename__ = "interactions"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        Index(None, "customer_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    caller: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    flow_name: Mapped[str | None] = mapped_column(String(100))
+    flow_version: Mapped[int | None]
+    intent: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    path: Mapped[list[str]] = mapped_column(JSON)
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    duration_ms: Mapped[int | None]
+
+
+class FlowRow(Base):
+    __tablename__ = "flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+
+
+class FlowVersionRow(Base):
+    __tablename__ = "flow_versions"
+    __table_args__ = (
+        UniqueConstraint("flow_id", "version"),
+        CheckConstraint(_in("state", FLOW_STATES), name="state"),
+        # At most one published version per flow, enforced by the database itself.
+        Index(
+            "uq_flow_versions_published",
+            "flow_id",
+            unique=True,
+            sqlite_where=text("state = 'published'"),
+            postgresql_where=text("state = 'published'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    yaml: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime | None]
+
+
+class FlowRouteRow(Base):
+    """Which flow answers a dialled number (DNIS)."""
+
+    __tablename__ = "flow_routes"
+
+    dnis: Mapped[str] = mapped_column(String(32), primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
+    updated_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]]
