@@ -1,0 +1,351 @@
+"""AudioSocket media server: Asterisk connects per call, the FastAGI side finds it by UUID.
+
+The FastAGI half of a call runs ``EXEC AudioSocket <uuid>,<host:port>`` and awaits
+``server.wait_session(uuid, timeout)``; the session then carries prompts out (paced 20 ms frames,
+stoppable at once for barge-in) and caller audio and DTMF in. All audio crossing this API is
+s16le 8 kHz mono; the session converts to and from its declared wire format (slin16, ulaw...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid as uuidlib
+from collections.abc import AsyncIterator
+
+from ivr.telephony import audiosocket as codec
+from ivr.telephony.audiosocket import SLIN8, AudioFormat, Kind, Message
+from ivr.telephony.errors import AudioSocketError, CallHangup
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 4096
+MAX_QUEUED_FRAMES = 500  # 10 s of caller audio; older frames are dropped if nobody reads
+
+
+class AudioSocketSession:
+    """One call's media connection, created by the server when Asterisk sends its UUID."""
+
+    def __init__(
+        self,
+        session_uuid: uuidlib.UUID,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        fmt: AudioFormat = SLIN8,
+        *,
+        keepalive: float | None = 0.5,
+        frame_interval: float = 0.020,
+    ) -> None:
+        self.uuid = session_uuid
+        self.format = fmt
+        self.closed = asyncio.Event()
+        self.close_reason: str | None = None  # "caller", "hangup", "server", "reset", "error"
+        self.dtmf: asyncio.Queue[str] = asyncio.Queue()
+        self._reader = reader
+        self._writer = writer
+        self._keepalive = keepalive
+        self._interval = frame_interval
+        self._frames: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_QUEUED_FRAMES)
+        self._stop = asyncio.Event()
+        self._play_lock = asyncio.Lock()
+        self._last_traffic = asyncio.get_running_loop().time()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, parser: codec.Parser, early: list[Message]) -> None:
+        for message in early:
+            self._dispatch(message)
+        self._tasks.append(asyncio.create_task(self._read_loop(parser)))
+        if self._keepalive is not None:
+            self._tasks.append(asyncio.create_task(self._keepalive_loop(self._keepalive)))
+
+    async def hangup(self) -> None:
+        """Send 0x00 and close: AudioSocket() returns and the dialplan (or AGI) goes on."""
+        if self.closed.is_set():
+            return
+        with contextlib.suppress(CallHangup):
+            await self.send(codec.hangup())
+        await self._finish("hangup")
+
+    async def close(self) -> None:
+        """Close without 0x00 (Asterisk treats that as a clean end too)."""
+        await self._finish("server")
+
+    async def wait_closed(self) -> None:
+        await self.closed.wait()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- output ------------------------------------------------------------------------------
+
+    async def send(self, message: Message) -> None:
+        """Send one message now; only audio and hangup are allowed (AudioSocketError otherwise)."""
+        data = codec.encode_from_server(message)
+        if self.closed.is_set():
+            raise CallHangup(f"AudioSocket {self.uuid} is closed ({self.close_reason})")
+        self._writer.write(data)
+        self._touch()
+        try:
+            await self._writer.drain()
+        except ConnectionError as exc:
+            await self._finish("reset")
+            raise CallHangup(f"AudioSocket {self.uuid} lost: {exc}") from exc
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """Send one frame of 8 kHz s16le now, unpaced (echo, or a caller-side pacer)."""
+        await self.send(codec.audio(codec.from_pcm8k(pcm, self.format), self.format.kind))
+
+    async def play(self, pcm: bytes) -> bool:
+        """Stream 8 kHz s16le as 20 ms frames in real time; False if stop_playback() cut it.
+
+        Frames follow an absolute schedule from the start, so sleep overshoot never accumulates.
+        Plays queue behind each other; a stop ends the current one and those already queued.
+        Raises CallHangup if the connection ends.
+        """
+        stop = self._stop
+        async with self._play_lock:
+            payload = codec.from_pcm8k(pcm, self.format)
+            size = self.format.frame_bytes
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for index, offset in enumerate(range(0, len(payload), size)):
+                delay = start + index * self._interval - loop.time()
+                if stop.is_set() or (delay > 0 and await _wait(stop, delay)):
+                    return False
+                await self.send(codec.audio(payload[offset:offset + size], self.format.kind))
+            return not stop.is_set()
+
+    def stop_playback(self) -> None:
+        """Barge-in: drop pending output at once; the running and queued play() return False."""
+        self._stop.set()
+        self._stop = asyncio.Event()
+
+    # --- input -------------------------------------------------------------------------------
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """Caller audio as 8 kHz s16le frames (20 ms; a short last frame as sent); ends on close."""
+        while True:
+            frame = await self._frames.get()
+            if frame is None:
+                self._frames.put_nowait(None)  # later iterators end too
+                return
+            yield frame
+
+    async def get_digit(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
+        """Next DTMF digit, None on timeout; CallHangup once closed with no digit left."""
+        if self.dtmf.empty() and self.closed.is_set():
+            raise CallHangup(f"AudioSocket {self.uuid} is closed ({self.close_reason})")
+        getter = asyncio.ensure_future(self.dtmf.get())
+        closer = asyncio.ensure_future(self.closed.wait())
+        try:
+            await asyncio.wait({getter, closer}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closer.cancel()
+            if not getter.done():
+                getter.cancel()
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        if self.closed.is_set():
+            raise CallHangup(f"AudioSocket {self.uuid} is closed ({self.close_reason})")
+        return None
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _touch(self) -> None:
+        self._last_traffic = asyncio.get_running_loop().time()
+
+    def _dispatch(self, message: Message) -> None:
+        if message.is_audio:
+            frame = codec.to_pcm8k(message.payload, self.format)
+            if self._frames.full():
+                self._frames.get_nowait()
+            self._frames.put_nowait(frame)
+        elif message.kind == Kind.DTMF:
+            self.dtmf.put_nowait(message.digit)
+        elif message.kind in (Kind.HANGUP, Kind.ERROR):
+            raise AudioSocketError(f"Asterisk sent kind {message.kind:#04x} {message.payload!r}")
+        else:
+            log.warning("AudioSocket %s: ignoring kind %#04x", self.uuid, message.kind)
+
+    async def _read_loop(self, parser: codec.Parser) -> None:
+        reason = "caller"
+        try:
+            while data := await self._reader.read(READ_SIZE):
+                self._touch()
+                for message in parser.feed(data):
+                    self._dispatch(message)
+            parser.close()
+        except ConnectionError:
+            reason = "reset"
+        except AudioSocketError as exc:
+            log.warning("AudioSocket %s: %s", self.uuid, exc)
+            reason = "error"
+        await self._finish(reason)
+
+    async def _keepalive_loop(self, idle: float) -> None:
+        # Asterisk's AudioSocket() gives up after 2000 ms with no traffic either way
+        loop = asyncio.get_running_loop()
+        silence = codec.from_pcm8k(bytes(320), self.format)
+        while not self.closed.is_set():
+            delay = self._last_traffic + idle - loop.time()
+            if delay > 0:
+                if await _wait(self.closed, delay):
+                    return
+                continue
+            with contextlib.suppress(CallHangup):
+                await self.send(codec.audio(silence, self.format.kind))
+
+    async def _finish(self, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.close_reason = reason
+        self.closed.set()
+        self._stop.set()
+        if self._frames.full():
+            self._frames.get_nowait()
+        self._frames.put_nowait(None)
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+        self._writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self._writer.wait_closed()
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """True if the event was set within that many seconds."""
+    try:
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+def as_uuid(value: uuidlib.UUID | str) -> uuidlib.UUID:
+    return value if isinstance(value, uuidlib.UUID) else uuidlib.UUID(value)
+
+
+class AudioSocketServer:
+    """TCP server for Asterisk's AudioSocket() app and channel driver; sessions keyed by UUID."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        default_format: AudioFormat = SLIN8,
+        keepalive: float | None = 0.5,
+        frame_interval: float = 0.020,
+        uuid_timeout: float = 5.0,
+        linger: float = 30.0,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self._default_format = default_format
+        self._keepalive = keepalive
+        self._interval = frame_interval
+        self._uuid_timeout = uuid_timeout
+        self._linger = linger
+        self._server: asyncio.Server | None = None
+        self._formats: dict[uuidlib.UUID, AudioFormat] = {}
+        self._waiters: dict[uuidlib.UUID, asyncio.Future[AudioSocketSession]] = {}
+        self._sessions: set[AudioSocketSession] = set()
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port=0)."""
+        if self._server is None:
+            return self._port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._on_connect, self.host, self._port)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for session in list(self._sessions):
+            await session.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        for fut in self._waiters.values():
+            fut.cancel()
+        self._waiters.clear()
+
+    async def __aenter__(self) -> AudioSocketServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def expect(self, session_uuid: uuidlib.UUID | str, fmt: AudioFormat) -> None:
+        """Declare a session's wire format before Asterisk connects (needed for c(ulaw))."""
+        self._formats[as_uuid(session_uuid)] = fmt
+
+    async def wait_session(
+        self, session_uuid: uuidlib.UUID | str, timeout: float | None  # noqa: ASYNC109
+    ) -> AudioSocketSession:
+        """The session Asterisk opened (or will open) with this UUID; TimeoutError if none."""
+        key = as_uuid(session_uuid)
+        fut = self._waiters.setdefault(key, asyncio.get_running_loop().create_future())
+        try:
+            session = await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except TimeoutError:
+            if not fut.done() and self._waiters.get(key) is fut:
+                del self._waiters[key]
+                fut.cancel()
+            raise
+        if self._waiters.get(key) is fut:
+            del self._waiters[key]
+        return session
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        parser = codec.Parser()
+        try:
+            first, early = await asyncio.wait_for(_first_messages(reader, parser),
+                                                  self._uuid_timeout)
+            key = first.uuid
+        except (TimeoutError, ConnectionError, AudioSocketError) as exc:
+            log.warning("AudioSocket connection dropped before a valid UUID: %s", exc)
+            writer.close()
+            return
+        fut = self._waiters.setdefault(key, asyncio.get_running_loop().create_future())
+        if fut.done():
+            log.warning("AudioSocket %s: duplicate connection refused", key)
+            writer.close()
+            return
+        fmt = self._formats.pop(key, self._default_format)
+        session = AudioSocketSession(key, reader, writer, fmt, keepalive=self._keepalive,
+                                     frame_interval=self._interval)
+        self._sessions.add(session)
+        session.start(parser, early)
+        fut.set_result(session)
+        await session.wait_closed()
+        self._sessions.discard(session)
+        asyncio.get_running_loop().call_later(self._linger, self._forget, key, fut)
+
+    def _forget(self, key: uuidlib.UUID, fut: asyncio.Future[AudioSocketSession]) -> None:
+        # a session nobody claimed must not stay registered forever
+        if self._waiters.get(key) is fut:
+            del self._waiters[key]
+
+
+async def _first_messages(
+    reader: asyncio.StreamReader, parser: codec.Parser
+) -> tuple[Message, list[Message]]:
+    """Asterisk's first message must be the UUID; later ones read in the same chunk are kept."""
+    while True:
+        data = await reader.read(READ_SIZE)
+        if not data:
+            raise AudioSocketError("closed before the UUID message")
+        messages = parser.feed(data)
+        if messages:
+            if messages[0].kind != Kind.UUID:
+                raise AudioSocketError(f"first message has kind {messages[0].kind:#04x}")
+            return messages[0], messages[1:]
