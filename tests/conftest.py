@@ -1,0 +1,116 @@
+"""Shared fixtures: migrated SQLite and PostgreSQL databases, and a `db` running on both.
+
+PostgreSQL tests use the server at PG_ADMIN_URL; when it is unreachable they are skipped, unless
+IVR_REQUIRE_POSTGRES=1 (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from ivr.store.db import Database, normalize_url, upgrade
+from ivr.store.models import Base
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_unavailable(reason: str) -> None:
+    """Skip, or fail when IVR_REQUIRE_POSTGRES=1 says PostgreSQL must be there."""
+    message = f"PostgreSQL unavailable at {PG_ADMIN_URL}: {reason}"
+    if os.environ.get("IVR_REQUIRE_POSTGRES") == "1":
+        pytest.fail(message + " (IVR_REQUIRE_POSTGRES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def _admin_execute(sql: str) -> None:
+    engine = create_engine(normalize_url(PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+def create_pg_database() -> str:
+    """Create an empty uniquely named database and return its URL (skips if no server)."""
+    name = f"ivr_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _admin_execute(f'CREATE DATABASE "{name}"')
+    except OperationalError as exc:
+        postgres_unavailable(str(exc.orig).strip().splitlines()[0])
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    name = make_url(url).database
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session; each test gets a copy (faster than migrating)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "ivr.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    # Fold the WAL into the main file so copying the one file copies everything.
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """URL of a migrated SQLite file of this test's own."""
+    path = tmp_path / "var" / "ivr.db"
+    path.parent.mkdir()
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a migrated PostgreSQL database created for this test session, dropped after."""
+    url = create_pg_database()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def _pg_database(pg_url: str) -> Iterator[Database]:
+    database = Database(pg_url)
+    yield database
+    database.dispose()
+
+
+def _truncate_all(database: Database) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated, empty Database on SQLite and on PostgreSQL (test ids [sqlite]/[postgres])."""
+    if request.param == "sqlite":
+        database = Database(request.getfixturevalue("sqlite_url"))
+        yield database
+        database.dispose()
+        return
+    shared: Database = request.getfixturevalue("_pg_database")
+    _truncate_all(shared)
+    yield shared
