@@ -14,6 +14,7 @@ import contextlib
 import socket
 import struct
 import uuid as uuidlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,8 @@ class AudioSocketCaller:
         self._t0 = 0.0
         self._last = 0.0
         self._tasks: list[asyncio.Task[None]] = []
+        self._received = asyncio.Event()
+        self._heard = 0
 
     async def connect(self) -> None:
         """Open the connection and send the 0x01 UUID message (16 raw bytes)."""
@@ -89,8 +92,12 @@ class AudioSocketCaller:
         Stops early (without error) if the call ended meanwhile.
         """
         payload = codec.from_pcm8k(pcm, self.format)
+        return await self.stream_frames(split_frames(payload, self.format.frame_bytes))
+
+    async def stream_frames(self, payloads: Sequence[bytes]) -> int:
+        """Stream wire payloads as given (already in the session format), one per interval."""
         sent = 0
-        async for frame in paced(split_frames(payload, self.format.frame_bytes), self._interval):
+        async for frame in paced(payloads, self._interval):
             if self.ended.is_set():
                 break
             self._write(codec.audio(frame, self.format.kind))
@@ -117,6 +124,12 @@ class AudioSocketCaller:
     async def hangup(self) -> None:
         """Caller hangup: Asterisk just closes the socket, no 0x00."""
         await self._end("caller-hangup")
+
+    async def wait_heard(self, frames: int) -> None:
+        """Wait until the server has sent at least that many audio frames, or the call ended."""
+        while not self.ended.is_set() and self._heard < frames:
+            self._received.clear()
+            await self._received.wait()
 
     async def wait_ended(self) -> str:
         await self.ended.wait()
@@ -158,6 +171,8 @@ class AudioSocketCaller:
             while data := await self._reader.read(4096):
                 for message in parser.feed(data):
                     self._record(FROM_SERVER, message)
+                    self._heard += message.is_audio
+                    self._received.set()
                     if message.kind == Kind.HANGUP:
                         reason = "server-hangup"
                         break
@@ -187,6 +202,7 @@ class AudioSocketCaller:
             return
         self.end_reason = reason
         self.ended.set()
+        self._received.set()
         current = asyncio.current_task()
         others = [task for task in self._tasks if task is not current]
         for task in others:
