@@ -10,8 +10,9 @@ What differs per run and is normalised (everything else must match exactly):
   ``Duration``, AGI ``CommandId``.
 What is not compared:
 * DeviceStateChange (a side channel of the device-state cache; its count varies per run).
-* In traces where a FastAGI script ran: AGIExec*, DTMF* and the PLAYBACKSTATUS VarSet of the
-  script's STREAM FILE (the emulator runs no AGI commands itself).
+* In traces where a FastAGI script ran: AGIExec*, DTMF*, the PLAYBACKSTATUS VarSet of the
+  script's STREAM FILE and the Cdr's LastApplication/LastData (the emulator runs no AGI
+  commands itself).
 Order: responses are compared as one sequence; events per stream (per channel, per Cdr, per
 OriginateResponse, per list action), because Asterisk's threads interleave the streams
 differently from run to run (the README's "OriginateResponse may come before or after").
@@ -90,8 +91,12 @@ def group(
         if agi_trace and (name in AGI_ONLY or (name == "varset"
                                                and item.get("Variable") == "PLAYBACKSTATUS")):
             continue
+        if agi_trace and name == "cdr":
+            # A FastAGI script's EXEC shows up as the Cdr's last application.
+            item = Message(tuple((k, "<agi>") if k in ("LastApplication", "LastData") else (k, v)
+                                 for k, v in item.headers))
         channel = item.get("Channel") or item.get("DestChannel") or ""
-        if truncate_at_agi and channel in stopped:
+        if truncate_at_agi and channel in stopped and name != "originateresponse":
             continue
         key = _stream_key(item)
         normalised = norm.message(item)

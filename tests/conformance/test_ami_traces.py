@@ -24,7 +24,7 @@ TRUNCATE_AT_AGI = {"ami-caller-hangup-during-agi.txt"}
 
 
 def test_there_are_ami_traces() -> None:
-    assert len(NAMES) >= 20
+    assert len(NAMES) >= 19
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -161,7 +161,7 @@ class EmulatedCall:
         return Message(tuple(headers))
 
     def cdr(self, ch: Channel, disposition: str) -> None:
-        self.emit(cdr_event(ch, disposition, self.req.caller_id), ch)
+        self.emit(cdr_event(ch, disposition, self.req.caller_id, self.req.caller_num), ch)
 
     # -- the call -------------------------------------------------------------------------
     async def run(self) -> None:
@@ -199,9 +199,9 @@ class EmulatedCall:
             self.emit(varset(b, k, v), b)
         b.caller_num, b.caller_name = req.caller_num, req.caller_name
         b.connected_num, b.connected_name = req.caller_num, req.caller_name
+        b.account = req.account
         self.emit(chan_event("NewCallerid", b, [("CID-CallingPres", _PRES)]), b)
         if req.account:
-            b.account = req.account
             self.emit(chan_event("NewAccountCode", b, [("OldAccountCode", "")]), b)
         self.emit(chan_event("NewConnectedLine", b), b)
 

@@ -132,7 +132,7 @@ def _stamp(t: float | None) -> str:
     return "" if t is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
 
 
-def cdr_event(ch: Channel, disposition: str, caller_id: str) -> Message:
+def cdr_event(ch: Channel, disposition: str, caller_id: str, source: str) -> Message:
     end = time.time()
     billable = 0 if ch.answered is None else int(end - ch.answered)
     return Message(
@@ -140,7 +140,7 @@ def cdr_event(ch: Channel, disposition: str, caller_id: str) -> Message:
             ("Event", "Cdr"),
             ("Privilege", "cdr,all"),
             ("AccountCode", ch.account),
-            ("Source", ch.caller_num if ch.caller_num != UNKNOWN else ""),
+            ("Source", source),
             ("Destination", ch.cdr_dst),
             ("DestinationContext", ch.cdr_dcontext),
             ("CallerID", caller_id),

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from ivr.telephony.emulator.ami_channels import (
     Channel,
-    cdr_event,
     chan_event,
     device_state,
     dial_event,
@@ -143,6 +142,7 @@ async def _run_target(call: EmulatedCall) -> tuple[Channel, int, bool]:
         return a, 16, False
     call._pbx_a = True
     a.context, a.exten = req.context, req.exten
+    a.cdr_dcontext, a.cdr_dst = req.context, req.exten
     for prio, (app, data) in enumerate(call.target_program, start=int(req.priority or 1)):
         a.priority = prio
         data = _expand(data, a)
@@ -209,7 +209,7 @@ async def _hang_up_answered(
     call.emit(chan_event("SoftHangupRequest", first, [("Cause", "16")]), first)
     call.emit(chan_event("HangupRequest", other, [("Cause", str(cause))]), other)
     call.emit(hangup_event(first, cause), first)
-    call.emit(cdr_event(first, "ANSWERED", call.req.caller_id), first)
+    call.cdr(first, "ANSWERED")
     if call.answered_call is not None:
         call.answered_call.callee_hangup.set()
     if agi_task is not None:
@@ -222,4 +222,4 @@ async def _hang_up_answered(
     if other is b or call._pbx_a:
         call.emit(chan_event("SoftHangupRequest", other, [("Cause", "16")]), other)
     call.emit(hangup_event(other, cause), other)
-    call.emit(cdr_event(other, "ANSWERED", call.req.caller_id), other)
+    call.cdr(other, "ANSWERED")
