@@ -152,8 +152,7 @@ class AgiChannel:
             log.debug("AGI %s: half-close failed: %s", self.env.channel, exc)
         finally:
             self._reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader_task
+            await asyncio.wait([self._reader_task])  # keeps our own cancellation
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
