@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import wave
 from array import array
 from collections.abc import AsyncIterator, Sequence
@@ -53,13 +54,16 @@ async def paced(frames: Sequence[bytes], interval: float = FRAME_INTERVAL) -> As
 def eagi_argv(argv: Sequence[str], audio_fd: int) -> list[str]:
     """Wrap a command so the child finds the pipe ``audio_fd`` on fd 3, as under EAGI().
 
-    subprocess cannot renumber descriptors, so a tiny shell moves it; pass
-    ``pass_fds=(audio_fd,)`` when starting the returned command.
+    subprocess cannot renumber descriptors (and dash refuses fds above 9), so a tiny Python
+    trampoline moves it and execs the command; start it with ``pass_fds=(audio_fd,)``.
     """
     if audio_fd == EAGI_FD:
         return list(argv)
-    script = f'exec "$@" {EAGI_FD}<&{audio_fd} {audio_fd}<&-'
-    return ["/bin/sh", "-c", script, "sh", *argv]
+    trampoline = (
+        "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); os.close(fd); "
+        "os.execvp(sys.argv[2], sys.argv[2:])"
+    )
+    return [sys.executable, "-c", trampoline, str(audio_fd), *argv]
 
 
 async def feed_eagi_audio(
