@@ -29,12 +29,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ivr.server import serve
 
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    _setup_logging(settings.log_level)
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass  # the server already stopped cleanly: Ctrl-C is the normal way out
     return 0
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces its dialect at INFO on every start; that is noise for users.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -57,11 +63,11 @@ def cmd_db_current(args: argparse.Namespace) -> int:
 
 def cmd_demo_load(args: argparse.Namespace) -> int:
     from ivr.config import load_settings
-    from ivr.store.db import Database, ensure_current
+    from ivr.store.db import Database, require_current
     from ivr.store.demo import load_demo
 
     url = load_settings().database_url
-    ensure_current(url)
+    require_current(url)
     summary = load_demo(Database(url))
     print(f"demo company loaded: {summary}")
     return 0
