@@ -1,7 +1,7 @@
 """Shared fixtures: migrated SQLite and PostgreSQL databases, and a `db` running on both.
 
-PostgreSQL tests use the server at PG_ADMIN_URL; when it is unreachable they are skipped, unless
-IVR_REQUIRE_POSTGRES=1 (CI), where they fail instead.
+PostgreSQL tests use the server at PG_ADMIN_URL (env IVR_TEST_POSTGRES_URL overrides); when it
+is unreachable they are skipped, unless IVR_REQUIRE_POSTGRES=1 (CI), where they fail instead.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from sqlalchemy.exc import OperationalError
 from ivr.store.db import Database, normalize_url, upgrade
 from ivr.store.models import Base
 
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Overridable so a test can point the fixtures at a server that is not there.
+PG_ADMIN_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def postgres_unavailable(reason: str) -> None:

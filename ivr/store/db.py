@@ -127,10 +127,12 @@ def _unreachable(url: str, exc: BaseException) -> DatabaseUnreachable:
     password = _parse(url).password
     if password:
         first = first.replace(str(password), "***")
-    return DatabaseUnreachable(
-        f"cannot reach database {safe_url(url)}: {first} "
-        "(start the database server or correct the database URL)"
+    fix = (
+        "check the file's directory exists or run 'ivr db upgrade'"
+        if _parse(url).get_backend_name() == "sqlite"
+        else "start the database server or correct the database URL"
     )
+    return DatabaseUnreachable(f"cannot reach database {safe_url(url)}: {first} ({fix})")
 
 
 def check_connection(url: str) -> None:

@@ -148,6 +148,12 @@ class CustomerRepository:
         with self._db.session() as s:
             return [_customer(r) for r in s.scalars(query.options(*_LOAD))]
 
+    def page(self, limit: int = 50, offset: int = 0) -> list[Customer]:
+        """A page of customers in creation order."""
+        query = select(CustomerRow).order_by(CustomerRow.id).offset(offset).limit(limit)
+        with self._db.session() as s:
+            return [_customer(r) for r in s.scalars(query.options(*_LOAD))]
+
     def count(self) -> int:
         with self._db.session() as s:
             return int(s.scalar(select(func.count()).select_from(CustomerRow)) or 0)
