@@ -113,10 +113,17 @@ class AudioSocketSession:
             start = loop.time()
             for index, offset in enumerate(range(0, len(payload), size)):
                 delay = start + index * self._interval - loop.time()
-                if stop.is_set() or (delay > 0 and await _wait(stop, delay)):
+                if delay > 0:
+                    await _wait(stop, delay)
+                if self._stopped(stop):
                     return False
                 await self.send(codec.audio(payload[offset:offset + size], self.format.kind))
-            return not stop.is_set()
+            return not self._stopped(stop)
+
+    def _stopped(self, stop: asyncio.Event) -> bool:
+        if self.closed.is_set():
+            raise CallHangup(f"AudioSocket {self.uuid} is closed ({self.close_reason})")
+        return stop.is_set()
 
     def stop_playback(self) -> None:
         """Barge-in: drop pending output at once; the running and queued play() return False."""
@@ -254,7 +261,7 @@ class AudioSocketServer:
         self._server: asyncio.Server | None = None
         self._formats: dict[uuidlib.UUID, AudioFormat] = {}
         self._waiters: dict[uuidlib.UUID, asyncio.Future[AudioSocketSession]] = {}
-        self._sessions: set[AudioSocketSession] = set()
+        self._live: dict[uuidlib.UUID, AudioSocketSession] = {}
 
     @property
     def port(self) -> int:
@@ -269,7 +276,7 @@ class AudioSocketServer:
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-        for session in list(self._sessions):
+        for session in list(self._live.values()):
             await session.close()
         if self._server is not None:
             await self._server.wait_closed()
@@ -315,19 +322,21 @@ class AudioSocketServer:
             log.warning("AudioSocket connection dropped before a valid UUID: %s", exc)
             writer.close()
             return
-        fut = self._waiters.setdefault(key, asyncio.get_running_loop().create_future())
-        if fut.done():
+        fut = self._waiters.get(key)
+        if key in self._live or (fut is not None and fut.done()):
             log.warning("AudioSocket %s: duplicate connection refused", key)
             writer.close()
             return
+        if fut is None:
+            fut = self._waiters[key] = asyncio.get_running_loop().create_future()
         fmt = self._formats.pop(key, self._default_format)
         session = AudioSocketSession(key, reader, writer, fmt, keepalive=self._keepalive,
                                      frame_interval=self._interval)
-        self._sessions.add(session)
+        self._live[key] = session
         session.start(parser, early)
         fut.set_result(session)
         await session.wait_closed()
-        self._sessions.discard(session)
+        del self._live[key]
         asyncio.get_running_loop().call_later(self._linger, self._forget, key, fut)
 
     def _forget(self, key: uuidlib.UUID, fut: asyncio.Future[AudioSocketSession]) -> None:
