@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -30,10 +31,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     _setup_logging(settings.log_level)
-    try:
+    # serve() turns SIGINT into a clean stop; this only covers a Ctrl-C during start-up.
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
-    except KeyboardInterrupt:
-        pass  # the server already stopped cleanly: Ctrl-C is the normal way out
     return 0
 
 
@@ -98,9 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ivr {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    sub.add_parser("serve", help="run FastAGI, AudioSocket, admin HTTP and the dialer").set_defaults(
-        func=cmd_serve
-    )
+    serve_help = "run FastAGI, AudioSocket, admin HTTP and the dialer"
+    sub.add_parser("serve", help=serve_help).set_defaults(func=cmd_serve)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
         func=cmd_db_upgrade

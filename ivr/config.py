@@ -14,7 +14,7 @@ from ivr.errors import ConfigError
 
 PREFIX = "IVR_"
 # Read by the test suite itself, not by the product; listed so they are not "unknown settings".
-TEST_ONLY = frozenset({"IVR_REQUIRE_POSTGRES", "IVR_TEST_PG_URL"})
+TEST_ONLY = frozenset({"IVR_REQUIRE_POSTGRES", "IVR_TEST_POSTGRES_URL"})
 
 
 class Settings(BaseSettings):
