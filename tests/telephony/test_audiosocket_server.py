@@ -35,9 +35,11 @@ async def paced_server() -> AsyncIterator[AudioSocketServer]:
         yield srv
 
 
-async def call(server: AudioSocketServer, **kwargs: object) -> tuple[
-        AudioSocketCaller, AudioSocketSession]:
-    caller = AudioSocketCaller("127.0.0.1", server.port, frame_interval=FAST, **kwargs)  # type: ignore[arg-type]
+async def call(
+    server: AudioSocketServer, idle_timeout: float | None = 2.0
+) -> tuple[AudioSocketCaller, AudioSocketSession]:
+    caller = AudioSocketCaller("127.0.0.1", server.port, frame_interval=FAST,
+                               idle_timeout=idle_timeout)
     await caller.connect()
     return caller, await server.wait_session(caller.uuid, timeout=5)
 
