@@ -7,7 +7,8 @@ import asyncio
 import math
 import struct
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
@@ -110,7 +111,7 @@ async def _play_asterisk_side(tr: AsTranscript, caller: AudioSocketCaller) -> No
         await caller.hangup()
 
 
-App = Callable[[AudioSocketSession], Awaitable[None]]
+App = Callable[[AudioSocketSession], Coroutine[Any, Any, None]]
 
 
 async def _echo(session: AudioSocketSession) -> None:
