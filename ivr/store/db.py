@@ -105,9 +105,18 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction.
+
+        ``write=True`` is for read-then-write work (next version number, state changes): on
+        SQLite it takes the write lock up front (BEGIN IMMEDIATE), because a deferred
+        transaction that read first cannot upgrade once another writer has committed.
+        PostgreSQL gets the same effect from the repositories' SELECT ... FOR UPDATE.
+        """
         with self._sessions() as session:
             try:
+                if write and self.dialect == "sqlite":
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 yield session
                 session.commit()
             except Exception:
@@ -130,7 +139,7 @@ def _unreachable(url: str, exc: BaseException) -> DatabaseUnreachable:
     fix = (
         "check the file's directory exists or run 'ivr db upgrade'"
         if _parse(url).get_backend_name() == "sqlite"
-        else "start the database server or correct the database URL"
+        else "start the database server or correct the database URL (IVR_DATABASE_URL)"
     )
     return DatabaseUnreachable(f"cannot reach database {safe_url(url)}: {first} ({fix})")
 

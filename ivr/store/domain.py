@@ -19,6 +19,13 @@ def check_e164(phone: str) -> str:
     return phone
 
 
+def check_aware(value: datetime, what: str = "timestamp") -> datetime:
+    """Refuse naive datetimes: the store keeps instants, and a naive value has no instant."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} {value.isoformat()} is naive: pass a timezone-aware datetime")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     id: int
@@ -89,6 +96,11 @@ class NewRequest:
     status: str = "open"
     scheduled_from: datetime | None = None
     scheduled_to: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for value in (self.scheduled_from, self.scheduled_to):
+            if value is not None:
+                check_aware(value, "scheduled time")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.exc import StatementError
 
 from ivr.store.db import Database
 from ivr.store.domain import WITHHELD, Turn
@@ -155,5 +154,7 @@ def test_timestamps_in_other_zones_come_back_as_the_same_instant_in_utc(
 
 
 def test_naive_datetime_is_refused(interactions: InteractionRepository) -> None:
-    with pytest.raises(StatementError, match="naive datetime"):
+    with pytest.raises(ValueError, match="naive"):
         interactions.start("+15550100200", started_at=datetime(2026, 3, 1, 9, 0))
+    with pytest.raises(ValueError, match="naive"):
+        interactions.recent_for_customer(1, since=datetime(2026, 3, 1, 9, 0))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ivr.store.db import Database
-from ivr.store.domain import AuditEntry
+from ivr.store.domain import AuditEntry, check_aware
 from ivr.store.models import AuditRow, now_utc
 
 
@@ -38,7 +38,7 @@ class AuditRepository:
         at: datetime | None = None,
     ) -> AuditEntry:
         row = AuditRow(
-            at=at or now_utc(),
+            at=check_aware(at or now_utc(), "at"),
             actor=actor,
             action=action,
             subject=subject,
@@ -67,6 +67,7 @@ class AuditRepository:
         if subject is not None:
             query = query.where(AuditRow.subject == subject)
         if since is not None:
+            check_aware(since, "since")
             query = query.where(AuditRow.at >= since)
         query = query.order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
         with self._db.session() as s:

@@ -17,6 +17,7 @@ from ivr.store.domain import (
     NewAccount,
     NewRequest,
     ServiceRequest,
+    check_aware,
     check_e164,
 )
 from ivr.store.errors import Conflict, NotFound
@@ -188,7 +189,7 @@ class CustomerRepository:
             email=email,
             time_zone=time_zone,
             area=area,
-            created_at=created_at or now_utc(),
+            created_at=check_aware(created_at or now_utc(), "created_at"),
             phones=[PhoneRow(phone=p) for p in unique_phones],
         )
         try:

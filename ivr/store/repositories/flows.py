@@ -54,7 +54,7 @@ class FlowRepository:
         if state not in SETTABLE_STATES:
             raise ValueError(f"a new version starts as one of {SETTABLE_STATES}, not {state!r}")
         try:
-            with self._db.session() as s:
+            with self._db.session(write=True) as s:
                 flow = self._flow(s, name, create=True)
                 last = s.scalar(
                     select(func.max(FlowVersionRow.version)).where(
@@ -104,7 +104,7 @@ class FlowRepository:
         """Mark a version draft or validated; use publish/rollback for the rest."""
         if state not in SETTABLE_STATES:
             raise ValueError(f"state can be set to {SETTABLE_STATES}; use publish or rollback")
-        with self._db.session() as s:
+        with self._db.session(write=True) as s:
             row = self._version_row(s, self._flow(s, name, lock=True), version)
             if row.state == "published":
                 raise Conflict(f"flow {name!r} version {version} is published: publish another")
@@ -113,7 +113,7 @@ class FlowRepository:
             return _version(row, name)
 
     def publish(self, name: str, version: int) -> FlowVersion:
-        with self._db.session() as s:
+        with self._db.session(write=True) as s:
             flow = self._flow(s, name, lock=True)
             row = self._version_row(s, flow, version)
             if row.state == "published":
@@ -133,7 +133,7 @@ class FlowRepository:
 
     def rollback(self, name: str) -> FlowVersion:
         """Withdraw the published version and re-publish the one published before it."""
-        with self._db.session() as s:
+        with self._db.session(write=True) as s:
             flow = self._flow(s, name, lock=True)
             current = self._published_row(s, flow.id)
             if current is None:
@@ -161,7 +161,7 @@ class FlowRepository:
 
     def set_route(self, dnis: str, flow: str) -> None:
         """Route ``dnis`` to an existing flow (replacing any earlier route)."""
-        with self._db.session() as s:
+        with self._db.session(write=True) as s:
             flow_id = self._flow(s, flow).id
             row = s.get(FlowRouteRow, dnis)
             if row is None:

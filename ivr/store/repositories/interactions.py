@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.store.db import Database
-from ivr.store.domain import Interaction, Turn
+from ivr.store.domain import Interaction, Turn, check_aware
 from ivr.store.errors import Conflict, NotFound
 from ivr.store.models import CHANNELS, InteractionRow, now_utc
 
@@ -39,6 +39,8 @@ def _check_channel(channel: str) -> None:
 
 
 def _duration_ms(started_at: datetime, ended_at: datetime) -> int:
+    check_aware(started_at, "started_at")
+    check_aware(ended_at, "ended_at")
     if ended_at < started_at:
         raise ValueError(f"interaction ends ({ended_at}) before it starts ({started_at})")
     return int((ended_at - started_at).total_seconds() * 1000)
@@ -64,7 +66,7 @@ class InteractionRepository:
             customer_id=customer_id,
             caller=caller,
             channel=channel,
-            started_at=started_at or now_utc(),
+            started_at=check_aware(started_at or now_utc(), "started_at"),
             flow_name=flow_name,
             flow_version=flow_version,
             path=[],
@@ -93,7 +95,7 @@ class InteractionRepository:
         ended_at: datetime | None = None,
     ) -> Interaction:
         """Close an interaction; finishing twice is a Conflict (the first result stands)."""
-        with self._db.session() as s:
+        with self._db.session(write=True) as s:
             row = self._row(s, interaction_id, lock=True)
             if row.ended_at is not None:
                 raise Conflict(f"interaction {interaction_id} already finished")
@@ -157,6 +159,7 @@ class InteractionRepository:
 
     def recent_for_customer(self, customer_id: int, since: datetime) -> list[Interaction]:
         """Interactions that started at or after ``since``, newest first."""
+        check_aware(since, "since")
         query = (
             select(InteractionRow)
             .where(InteractionRow.customer_id == customer_id, InteractionRow.started_at >= since)
