@@ -141,7 +141,7 @@ class AudioSocketSession:
                 return
             yield frame
 
-    async def get_digit(self, timeout: float | None = None) -> str | None:  # noqa: ASYNC109
+    async def get_digit(self, timeout: float | None = None) -> str | None:
         """Next DTMF digit, None on timeout; CallHangup once closed with no digit left."""
         if self.dtmf.empty() and self.closed.is_set():
             raise CallHangup(f"AudioSocket {self.uuid} is closed ({self.close_reason})")
@@ -173,7 +173,7 @@ class AudioSocketSession:
             self._frames.put_nowait(frame)
         elif message.kind == Kind.DTMF:
             self.dtmf.put_nowait(message.digit)
-        elif message.kind in (Kind.HANGUP, Kind.ERROR):
+        elif message.kind == Kind.ERROR:
             raise AudioSocketError(f"Asterisk sent kind {message.kind:#04x} {message.payload!r}")
         else:
             log.warning("AudioSocket %s: ignoring kind %#04x", self.uuid, message.kind)
@@ -184,6 +184,9 @@ class AudioSocketSession:
             while data := await self._reader.read(READ_SIZE):
                 self._touch()
                 for message in parser.feed(data):
+                    if message.kind == Kind.HANGUP:  # never seen from Asterisk, but legal
+                        await self._finish("caller")
+                        return
                     self._dispatch(message)
             parser.close()
         except ConnectionError:
@@ -296,7 +299,7 @@ class AudioSocketServer:
         self._formats[as_uuid(session_uuid)] = fmt
 
     async def wait_session(
-        self, session_uuid: uuidlib.UUID | str, timeout: float | None  # noqa: ASYNC109
+        self, session_uuid: uuidlib.UUID | str, timeout: float | None
     ) -> AudioSocketSession:
         """The session Asterisk opened (or will open) with this UUID; TimeoutError if none."""
         key = as_uuid(session_uuid)

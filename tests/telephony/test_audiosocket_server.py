@@ -221,3 +221,31 @@ async def test_closing_the_server_closes_live_sessions() -> None:
     await srv.close()
     assert await asyncio.wait_for(caller.wait_ended(), timeout=5) == "server-closed"
     assert session.close_reason == "server"
+
+
+async def test_caller_hears_each_prompt_as_a_run_and_a_barge_in_shortens_it(
+        paced_server: AudioSocketServer) -> None:
+    caller = AudioSocketCaller("127.0.0.1", paced_server.port)
+    await caller.connect()
+    session = await paced_server.wait_session(caller.uuid, timeout=5)
+    assert await session.play(tone(5)) is True
+    await asyncio.wait_for(caller.wait_heard(5), timeout=5)
+    await asyncio.sleep(0.3)  # the pause between two prompts (nothing is awaited here)
+    playing = asyncio.create_task(session.play(tone(500)))
+    await asyncio.wait_for(caller.wait_heard(8), timeout=5)
+    session.stop_playback()
+    assert await asyncio.wait_for(playing, timeout=1) is False
+    runs = caller.heard_runs(gap=0.1)
+    await caller.hangup()
+    assert len(runs) == 2
+    assert runs[0][1] == pytest.approx(0.1)
+    assert 0.06 <= runs[1][1] < 10
+
+
+async def test_a_hangup_message_from_asterisk_ends_the_session_as_a_caller_hangup(
+        server: AudioSocketServer) -> None:
+    caller, session = await call(server)
+    caller.send_raw(Kind.HANGUP)
+    await asyncio.wait_for(session.wait_closed(), timeout=5)
+    assert session.close_reason == "caller"
+    await caller.hangup()

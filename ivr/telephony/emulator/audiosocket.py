@@ -149,6 +149,25 @@ class AudioSocketCaller:
     def heard_seconds(self) -> float:
         return len(self.heard_audio()) / 16000
 
+    def heard_runs(self, gap: float = 0.1) -> list[tuple[float, float]]:
+        """(start, seconds) of each stretch of server audio; a pause over ``gap`` s splits them.
+
+        Tells which prompt the caller heard and for how long (a barge-in shortens the run).
+        """
+        runs: list[tuple[float, float]] = []
+        last_end = -1.0
+        for event in self.wire:
+            if event.direction != FROM_SERVER or not event.message.is_audio:
+                continue
+            seconds = len(codec.to_pcm8k(event.message.payload, self.format)) / 16000
+            if runs and event.t - last_end <= gap:
+                start, length = runs[-1]
+                runs[-1] = (start, length + seconds)
+            else:
+                runs.append((event.t, seconds))
+            last_end = event.t + seconds * (self._interval / FRAME_INTERVAL)
+        return runs
+
     # --- internals ---------------------------------------------------------------------------
 
     def _write(self, message: Message, *, raw: bool = False) -> None:
