@@ -15,7 +15,7 @@ from ivr.telephony.emulator.agi_media import playback_app
 
 
 async def answer(call: EmulatedCall, argv: list[str]) -> bytes:
-    _argc(argv, 2, 2)
+    _argc(argv, 1, 1)
     if not call.up:
         await call.wait(None, call.options.answer_delay_ms)
         if call.dead.is_set():
@@ -91,8 +91,8 @@ async def set_priority(call: EmulatedCall, argv: list[str]) -> bytes:
 
 
 async def hangup(call: EmulatedCall, argv: list[str]) -> bytes:
-    _argc(argv, 2, 3)
-    if len(argv) == 3 and argv[2] != call.profile.channel:
+    _argc(argv, 1, 2)
+    if len(argv) == 2 and argv[1] != call.profile.channel:
         return format_result(-1)
     call.hangup("app")
     return format_result(1)

@@ -80,10 +80,10 @@ async def stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
 
 
 async def control_stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
-    check_argc(argv, 4, 9)
-    offset_ms = _int(argv[8], 0) if len(argv) == 9 else 0
+    check_argc(argv, 5, 10)
+    offset_ms = _int(argv[9], 0) if len(argv) == 10 else 0
     with call.listening() as queue:
-        played = await play(call, queue, argv[2], argv[3], offset_ms * SAMPLES_PER_MS)
+        played = await play(call, queue, argv[3], argv[4], offset_ms * SAMPLES_PER_MS)
     if played.missing:
         return format_result(-1, endpos=0)
     position_ms = offset_ms + int(played.elapsed_ms)
