@@ -141,9 +141,7 @@ async def replay(name: str) -> tuple[bytes, bytes, AgiEmulator]:
     accepted: asyncio.Future[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
         asyncio.get_running_loop().create_future()
     )
-    server = await asyncio.start_server(
-        lambda r, w: accepted.set_result((r, w)), "127.0.0.1", 0
-    )
+    server = await asyncio.start_server(lambda r, w: accepted.set_result((r, w)), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     emu = AgiEmulator(
         f"agi://127.0.0.1:{port}/{env.network_script}",

@@ -1,9 +1,9 @@
 """Place an emulated call to a FastAGI server, the way Asterisk's `AGI(agi://...)` does.
 
-    emu = AgiEmulator("agi://127.0.0.1:4573/ivr?lang=en", args=["18005550100"],
-                      caller=[At(1500), Press("12#"), Pause(2000), Hangup()])
-    await emu.run()            # returns when the session is over
-    for event in emu.events.events: ...
+emu = AgiEmulator("agi://127.0.0.1:4573/ivr?lang=en", args=["18005550100"],
+                  caller=[At(1500), Press("12#"), Pause(2000), Hangup()])
+await emu.run()            # returns when the session is over
+for event in emu.events.events: ...
 """
 
 from __future__ import annotations
