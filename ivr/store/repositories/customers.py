@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -82,9 +82,8 @@ def _customer(row: CustomerRow) -> Customer:
     )
 
 
-def _account_row(customer_id: int, spec: NewAccount) -> AccountRow:
+def _account_row(spec: NewAccount) -> AccountRow:
     return AccountRow(
-        customer_id=customer_id,
         number=spec.number,
         balance=spec.balance,
         bill_limit=spec.bill_limit,
@@ -93,9 +92,8 @@ def _account_row(customer_id: int, spec: NewAccount) -> AccountRow:
     )
 
 
-def _request_row(customer_id: int, spec: NewRequest) -> RequestRow:
+def _request_row(spec: NewRequest) -> RequestRow:
     return RequestRow(
-        customer_id=customer_id,
         kind=spec.kind,
         title=spec.title,
         status=spec.status,
@@ -117,8 +115,7 @@ class CustomerRepository:
         """Every customer owning this number (several means the caller is ambiguous)."""
         owners = select(PhoneRow.customer_id).where(PhoneRow.phone == e164)
         query = select(CustomerRow).where(CustomerRow.id.in_(owners)).order_by(CustomerRow.id)
-        with self._db.session() as s:
-            return [_customer(r) for r in s.scalars(query.options(*_LOAD))]
+        return self._many(query)
 
     def get(self, customer_id: int) -> Customer:
         with self._db.session() as s:
@@ -146,14 +143,12 @@ class CustomerRepository:
             .order_by(CustomerRow.name, CustomerRow.id)
             .limit(limit)
         )
-        with self._db.session() as s:
-            return [_customer(r) for r in s.scalars(query.options(*_LOAD))]
+        return self._many(query)
 
     def page(self, limit: int = 50, offset: int = 0) -> list[Customer]:
         """A page of customers in creation order."""
         query = select(CustomerRow).order_by(CustomerRow.id).offset(offset).limit(limit)
-        with self._db.session() as s:
-            return [_customer(r) for r in s.scalars(query.options(*_LOAD))]
+        return self._many(query)
 
     def count(self) -> int:
         with self._db.session() as s:
@@ -191,23 +186,24 @@ class CustomerRepository:
             area=area,
             created_at=check_aware(created_at or now_utc(), "created_at"),
             phones=[PhoneRow(phone=p) for p in unique_phones],
+            accounts=[_account_row(a) for a in accounts],
+            requests=[_request_row(r) for r in requests],
         )
         try:
             with self._db.session() as s:
                 s.add(row)
                 s.flush()
-                s.add_all([_account_row(row.id, a) for a in accounts])
-                s.add_all([_request_row(row.id, r) for r in requests])
-                s.flush()
-                return _customer(self._row(s, row.id, refresh=True))
+                return _customer(row)
         except IntegrityError as exc:
-            raise Conflict(f"cannot add customer {name!r}: {exc.orig}") from None
+            reason = str(exc.orig).splitlines()[0]
+            raise Conflict(f"cannot add customer {name!r}: {reason}") from None
 
     def add_account(self, customer_id: int, spec: NewAccount) -> Account:
         try:
             with self._db.session() as s:
                 self._row(s, customer_id)
-                row = _account_row(customer_id, spec)
+                row = _account_row(spec)
+                row.customer_id = customer_id
                 s.add(row)
                 s.flush()
                 return _account(row)
@@ -217,7 +213,8 @@ class CustomerRepository:
     def add_request(self, customer_id: int, spec: NewRequest) -> ServiceRequest:
         with self._db.session() as s:
             self._row(s, customer_id)
-            row = _request_row(customer_id, spec)
+            row = _request_row(spec)
+            row.customer_id = customer_id
             s.add(row)
             s.flush()
             return _request(row)
@@ -239,11 +236,13 @@ class CustomerRepository:
         with self._db.session() as s:
             return [_request(r) for r in s.scalars(query.order_by(RequestRow.id))]
 
+    def _many(self, query: Select[CustomerRow]) -> list[Customer]:
+        with self._db.session() as s:
+            return [_customer(r) for r in s.scalars(query.options(*_LOAD))]
+
     @staticmethod
-    def _row(s: Session, customer_id: int, refresh: bool = False) -> CustomerRow:
+    def _row(s: Session, customer_id: int) -> CustomerRow:
         query = select(CustomerRow).where(CustomerRow.id == customer_id).options(*_LOAD)
-        if refresh:
-            query = query.execution_options(populate_existing=True)
         row = s.scalars(query).one_or_none()
         if row is None:
             raise NotFound(f"no customer {customer_id}")
