@@ -133,3 +133,24 @@ def test_upgrade_on_unreachable_server_raises_database_unreachable() -> None:
 def test_sqlite_file_in_missing_directory_is_unreachable(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnreachable, match="cannot reach database sqlite:///"):
         check_connection(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+
+
+def test_upgrade_works_from_any_directory_with_relative_sqlite_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    upgrade("sqlite:///var/ivr.db")
+
+    assert (tmp_path / "var" / "ivr.db").exists()
+    assert current_revision("sqlite:///var/ivr.db") == "0001_initial"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("scheme", ["postgres://", "postgresql://", "postgresql+psycopg://"])
+def test_every_postgres_url_spelling_connects_through_psycopg3(pg_url: str, scheme: str) -> None:
+    url = scheme + pg_url.split("://", 1)[1]
+
+    check_connection(url)
+    assert not needs_upgrade(url)
+    assert Database(url).engine.dialect.driver == "psycopg"
