@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import wave
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ivr.telephony.emulator.agi_events import (
     CallerAudio,
@@ -45,6 +47,18 @@ TRACE_PROMPTS: dict[str, int] = {
 
 def trace_prompts(name: str) -> int | None:
     return TRACE_PROMPTS.get(name)
+
+
+def wav_prompt_lengths(directory: Path) -> dict[str, int]:
+    """Lengths (in 8 kHz samples) of the WAV prompts under `directory`, keyed like Asterisk
+    names sounds (`digits/1` for `digits/1.wav`). Synchronous: call it before the loop runs,
+    then pass `lengths.get` as the PromptLookup."""
+    lengths: dict[str, int] = {}
+    for path in sorted(directory.rglob("*.wav")):
+        with wave.open(str(path), "rb") as wav:
+            rate, frames = wav.getframerate(), wav.getnframes()
+        lengths[path.relative_to(directory).with_suffix("").as_posix()] = frames * 8000 // rate
+    return lengths
 
 
 @dataclass

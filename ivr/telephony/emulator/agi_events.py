@@ -179,3 +179,39 @@ class EventLog:
                 yield item
         finally:
             self._queues.remove(queue)
+
+
+def describe(event: EmuEvent) -> str:
+    """One human line for `ivr call` transcripts: `  1234.5 ms  caller presses 1`."""
+    return f"{event.t_ms:9.1f} ms  {_text(event)}"
+
+
+def _text(e: EmuEvent) -> str:
+    if isinstance(e, CommandReceived):
+        return f"app  > {e.line.decode('utf-8', 'replace')!r}"
+    if isinstance(e, ReplySent):
+        return f"ast  < {e.data.decode('utf-8', 'replace')!r}"
+    if isinstance(e, PromptPlayed):
+        if e.length is None:
+            return f"prompt {e.name}: no such file"
+        how = (f"interrupted by {e.interrupted_by}" if e.interrupted_by
+               else "caller hung up" if e.hung_up else "played to the end")  # fmt: skip
+        return f"prompt {e.name}: {how} at {e.endpos}/{e.length} samples"
+    if isinstance(e, DigitPressed):
+        return f"caller presses {e.digit}" + ("" if e.heard else " (nobody listening: lost)")
+    if isinstance(e, CallerAudio):
+        what = f"says {e.text!r}" if e.text else "talks" if e.voiced else "sends silence"
+        return f"caller {what} for {e.ms:.0f} ms"
+    if isinstance(e, VariableSet):
+        return f"set {e.name}={e.value}"
+    if isinstance(e, AppExecuted):
+        return f"exec {e.app}({e.data}) -> {e.result}"
+    if isinstance(e, Recorded):
+        return f"record {e.path}.{e.format}: {e.outcome}, {e.endpos} samples"
+    if isinstance(e, HungUp):
+        return f"hangup by the {e.by}"
+    if isinstance(e, PipelineStall):
+        return f"{e.owed} pipelined command(s) stalled in Asterisk's buffer"
+    if isinstance(e, Answered):
+        return "answered"
+    return "session closed" if isinstance(e, SessionClosed) else type(e).__name__
