@@ -57,8 +57,12 @@ class CallRunner:
             turns = [Turn("system", t.kind, int(t.t * 1000), None) for t in call.turns]
             await asyncio.shield(
                 asyncio.to_thread(
-                    self._interactions.finish, opened.id, result.outcome, result.intent,
-                    result.path, turns,
+                    self._interactions.finish,
+                    opened.id,
+                    result.outcome,
+                    result.intent,
+                    result.path,
+                    turns,
                 )
             )
             await link.close()

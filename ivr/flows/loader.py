@@ -1,0 +1,160 @@
+"""YAML text -> FlowFile model, keeping `file:line:col` of every key and value.
+
+PyYAML's composer gives nodes with marks; we build plain data from them ourselves so that
+duplicate keys are caught (PyYAML would keep the last silently) and mapping keys stay the text
+the author wrote (`on:` and `0:` stay strings, not YAML 1.1's True and 0). Pydantic errors are
+mapped back through their `loc` to the position of the offending field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from ivr.flows.errors import FlowSyntaxError, FlowValidationError
+from ivr.flows.positions import FieldPath, FlowIssue, Pos, Positions
+from ivr.flows.schema import FlowFile
+
+
+@dataclass(frozen=True)
+class LoadedFlow:
+    """A flow file that passed the schema: the model, where everything is, and its text."""
+
+    model: FlowFile
+    positions: Positions
+    source: str
+
+    @property
+    def file(self) -> str:
+        return self.positions.file
+
+    @property
+    def name(self) -> str:
+        return self.model.flow
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.values: dict[FieldPath, Pos] = {}
+        self.keys: dict[FieldPath, Pos] = {}
+        self.issues: list[FlowIssue] = []
+        self._scalars = yaml.constructor.SafeConstructor()
+
+    def pos(self, node: yaml.Node) -> Pos:
+        return Pos(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.values[path] = self.pos(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalars.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.issues.append(FlowIssue(self.pos(key_node), "a key must be a plain name"))
+                continue
+            key = str(key_node.value)
+            if key == "<<":
+                self.issues.append(FlowIssue(self.pos(key_node), "YAML merge keys are not used"))
+                continue
+            if key in out:
+                first = self.keys[(*path, key)]
+                self.issues.append(
+                    FlowIssue(
+                        self.pos(key_node),
+                        f"duplicate key {key!r} (first at line {first.line}); remove one",
+                    )
+                )
+                continue
+            self.keys[(*path, key)] = self.pos(key_node)
+            out[key] = self.build(value_node, (*path, key))
+        return out
+
+
+def _compose(text: str, file: str) -> yaml.Node:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        pos = Pos(file, mark.line + 1, mark.column + 1) if mark else Pos(file, 1, 1)
+        raise FlowSyntaxError(FlowIssue(pos, f"not valid YAML: {err.problem or err}")) from None
+    except yaml.YAMLError as err:
+        raise FlowSyntaxError(FlowIssue(Pos(file, 1, 1), f"not valid YAML: {err}")) from None
+    if not isinstance(node, yaml.MappingNode):
+        raise FlowSyntaxError(
+            FlowIssue(Pos(file, 1, 1), "a flow file is a mapping with flow:, start: and nodes:")
+        )
+    return node
+
+
+def _loc_path(loc: tuple[int | str, ...], positions: Positions) -> FieldPath:
+    """Pydantic's loc names union tags and validator steps too; keep the parts in the file."""
+    path: FieldPath = ()
+    for part in loc:
+        candidate = (*path, part)
+        if positions.has(*candidate):
+            path = candidate
+        elif isinstance(part, str) and not positions.has(*path, part):
+            continue
+    return path
+
+
+def _message(error: ErrorDetails, path: FieldPath) -> str:
+    kind, msg = error["type"], str(error["msg"]).removeprefix("Value error, ")
+    field = str(error["loc"][-1]) if error["loc"] else "flow"
+    if kind == "missing":
+        return f"missing field {field!r}"
+    if kind == "extra_forbidden":
+        return f"unknown field {field!r}"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx") or {}
+        return f"unknown node type {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "a node needs a 'type:' (say, play, menu, gather, branch, ...)"
+    where = ".".join(str(p) for p in path[-2:]) or "flow"
+    return f"{where}: {msg}"
+
+
+def _issues(err: ValidationError, positions: Positions) -> list[FlowIssue]:
+    issues = []
+    for error in err.errors():
+        path = _loc_path(tuple(error["loc"]), positions)
+        at = positions.key(*path) if error["type"] == "extra_forbidden" else positions.at(*path)
+        if error["type"] == "union_tag_invalid":
+            at = positions.at(*path, "type")
+        issues.append(FlowIssue(at, _message(error, path)))
+    return issues
+
+
+def parse(text: str, file: str = "<flow>") -> tuple[dict[str, Any], Positions, list[FlowIssue]]:
+    """YAML text -> (plain data, positions, duplicate-key issues)."""
+    builder = _Builder(file)
+    data = builder.build(_compose(text, file), ())
+    return data, Positions(file, builder.values, builder.keys), builder.issues
+
+
+def load_text(text: str, file: str = "<flow>") -> LoadedFlow:
+    """Parse and check against the schema; raises FlowSyntaxError or FlowValidationError with
+    every schema problem (graph checks are validate.py's)."""
+    data, positions, issues = parse(text, file)
+    try:
+        model = FlowFile.model_validate(data)
+    except ValidationError as err:
+        raise FlowValidationError(issues + _issues(err, positions)) from None
+    if issues:
+        raise FlowValidationError(issues)
+    return LoadedFlow(model, positions, text)
+
+
+def load_file(path: Path) -> LoadedFlow:
+    return load_text(path.read_text(encoding="utf-8"), str(path))
