@@ -20,12 +20,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
 from typing import IO
 
+from ivr.telephony.eagi_audio import EAGI_FD, EagiAudio
 from ivr.telephony.fastagi import AgiChannel, open_channel
 
-EAGI_FD = 3
 FRAME_BYTES = 320  # 20 ms of 8 kHz signed 16-bit mono (slin16: 640)
 
 
@@ -52,21 +51,8 @@ async def connect_stdio(
     return await open_channel(reader, writer, env_timeout=env_timeout, close_timeout=close_timeout)
 
 
-async def eagi_frames(fd: int = EAGI_FD, frame_bytes: int = FRAME_BYTES) -> AsyncIterator[bytes]:
-    """The caller's audio as frames of `frame_bytes`, read without blocking the loop. Asterisk
-    writes one frame per write, and the last frame of a played file can be short; frames are
-    re-cut to `frame_bytes` here and the remainder comes out last, when fd 3 closes."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    pipe = os.fdopen(fd, "rb", buffering=0, closefd=False)
-    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    try:
-        while True:
-            try:
-                yield await reader.readexactly(frame_bytes)
-            except asyncio.IncompleteReadError as exc:
-                if exc.partial:
-                    yield exc.partial
-                return
-    finally:
-        transport.close()
+def eagi_frames(fd: int = EAGI_FD, frame_bytes: int = FRAME_BYTES) -> EagiAudio:
+    """The caller's audio (EAGI, fd 3) as an async iterable of frames, read without blocking
+    the loop. One read per frame, so the short last frame of a played file comes through as
+    Asterisk wrote it (see `eagi_audio`, which this reuses)."""
+    return EagiAudio(fd, frame_bytes=frame_bytes)
