@@ -16,7 +16,7 @@ SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 def _days(spec: str) -> list[int]:
     """`mon-fri`, `sat`, `mon,wed` -> weekday numbers."""
-    out: list[int] = Field(default_factory=list)
+    out: list[int] = []
     for part in spec.replace(" ", "").lower().split(","):
         first, _, last = part.partition("-")
         if first not in DAYS or (last and last not in DAYS):

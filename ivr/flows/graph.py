@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from pydantic import Field
-
 from ivr.flows.nodes import NodeBase
 from ivr.flows.nodes.gather import Gather
 from ivr.flows.nodes.menu import Menu
@@ -22,7 +20,7 @@ def successors(flow: FlowFile, *, input_free: bool = False) -> Graph:
     nodes = flow.nodes
     globals_ = [t for t in flow.active_globals().values() if t not in GLOBAL_ACTIONS]
     fallback = flow.defaults.fallback
-    graph: Graph = Field(default_factory=dict)
+    graph: Graph = {}
     for node_id, node in nodes.items():
         if input_free and node.takes_input:
             graph[node_id] = []
@@ -48,11 +46,11 @@ def reachable(graph: Graph, start: str) -> set[str]:
 
 def loops(graph: Graph) -> list[list[str]]:
     """Cycles (strongly connected components with a loop), each in node order (Tarjan)."""
-    index: dict[str, int] = Field(default_factory=dict)
-    low: dict[str, int] = Field(default_factory=dict)
-    stack: list[str] = Field(default_factory=list)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
     on_stack: set[str] = set()
-    found: list[list[str]] = Field(default_factory=list)
+    found: list[list[str]] = []
 
     def visit(root: str) -> None:
         work = [(root, iter(graph.get(root, [])))]

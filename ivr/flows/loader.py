@@ -20,6 +20,8 @@ from ivr.flows.errors import FlowSyntaxError, FlowValidationError
 from ivr.flows.positions import FieldPath, FlowIssue, Pos, Positions
 from ivr.flows.schema import FlowFile
 
+BOOL_TAG = "tag:yaml.org,2002:bool"
+
 
 @dataclass(frozen=True)
 class LoadedFlow:
@@ -55,6 +57,8 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == BOOL_TAG and str(node.value).lower() not in ("true", "false"):
+            return str(node.value)  # YAML 1.2: yes/no/on/off are words ("say: [yes, no]")
         return self._scalars.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
@@ -121,8 +125,18 @@ def _message(error: ErrorDetails, path: FieldPath) -> str:
         return f"unknown node type {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "a node needs a 'type:' (say, play, menu, gather, branch, ...)"
-    where = ".".join(str(p) for p in path[-2:]) or "flow"
-    return f"{where}: {msg}"
+    return f"{_where(path)}: {msg}"
+
+
+def _where(path: FieldPath) -> str:
+    """("nodes", "menu", "options", 3, "key") -> "node 'menu' options[3].key"."""
+    head, rest = "", list(path)
+    if len(rest) >= 2 and rest[0] == "nodes":
+        head, rest = f"node {rest[1]!r}", rest[2:]
+    text = ""
+    for part in rest:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return " ".join(p for p in (head, text) if p) or "flow"
 
 
 def _issues(err: ValidationError, positions: Positions) -> list[FlowIssue]:

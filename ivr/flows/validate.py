@@ -8,8 +8,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Mapping
 
-from pydantic import Field
-
 from ivr.flows.compiled import CompiledFlow
 from ivr.flows.errors import FlowValidationError
 from ivr.flows.expr import compile_condition
@@ -91,8 +89,8 @@ class _Checker:
                 self._menu(node_id, node, active)
 
     def _menu(self, node_id: str, menu: Menu, active: Mapping[str, str]) -> None:
-        keys: dict[str, int] = Field(default_factory=dict)
-        phrases: dict[str, tuple[int, int]] = Field(default_factory=dict)
+        keys: dict[str, int] = {}
+        phrases: dict[str, tuple[int, int]] = {}
         mode = menu.mode or self.flow.defaults.input
         for i, option in enumerate(menu.options):
             where = ("nodes", node_id, "options", i)
@@ -150,9 +148,12 @@ class _Checker:
                     self._name(name, here, "placeholder", "nodes", node_id, *path)
             for source, path in node.conditions():
                 for name in compile_condition(source).names():
-                    self._name(name, produced, "condition name", "nodes", node_id, *path)
+                    self._name(name, produced, "condition name", "nodes", node_id, *path,
+                               anywhere=True)  # fmt: skip
 
-    def _name(self, name: str, known: set[str], what: str, *path: str | int) -> None:
+    def _name(
+        self, name: str, known: set[str], what: str, *path: str | int, anywhere: bool = False
+    ) -> None:
         if not NAME.match(name):
             self.add(f"{what} {{{name}}} is not a name like customer.name or balance", *path)
             return
@@ -163,8 +164,9 @@ class _Checker:
                 self.unknown(f"{root} field in {what}", rest, fields, *path)
         elif rest or (root not in BUILTINS and root not in known):
             self.add(
-                f"{what} {{{name}}} can never be filled: nothing sets {root!r} before this node "
-                "(set it with set:, gather var:, a lookup or self_service, or declare it in "
+                f"{what} {{{name}}} can never be filled: nothing sets {root!r} "
+                + ("in this flow " if anywhere else "before this node ")
+                + "(set it with set:, gather var:, a lookup or self_service, or declare it in "
                 "variables:)", *path,
             )  # fmt: skip
 
