@@ -117,9 +117,9 @@ def _message(error: ErrorDetails, path: FieldPath) -> str:
     kind, msg = error["type"], str(error["msg"]).removeprefix("Value error, ")
     field = str(error["loc"][-1]) if error["loc"] else "flow"
     if kind == "missing":
-        return f"missing field {field!r}"
+        return f"{_where(path)}: missing field {field!r}"
     if kind == "extra_forbidden":
-        return f"unknown field {field!r}"
+        return f"{_where(path[:-1])}: unknown field {field!r}"
     if kind == "union_tag_invalid":
         ctx = error.get("ctx") or {}
         return f"unknown node type {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"

@@ -46,6 +46,8 @@ class CallRunner:
         )
         result = FlowResult()
         try:
+            # On the channel, so the CDR and the agent's screen can find this interaction.
+            await call.set_var("IVR_INTERACTION_ID", str(opened.id))
             await self._flow(call, result)
         except CallHangup:
             result.outcome = "abandoned" if result.outcome == "failed" else result.outcome

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 
 from ivr.flows.compiled import CompiledFlow
 from ivr.flows.errors import FlowValidationError
-from ivr.flows.expr import compile_condition
+from ivr.flows.expr import ExprError, compile_condition
 from ivr.flows.graph import available_vars, loops, reachable, successors
 from ivr.flows.loader import LoadedFlow, load_text
 from ivr.flows.nodes.base import Routed
@@ -57,6 +57,11 @@ class _Checker:
                 if edge.target not in nodes:
                     self.unknown("node", edge.target, nodes, "nodes", node_id, *edge.path)
             if isinstance(node, Routed):
+                for name in node.unknown_outcomes():
+                    self.add(
+                        f"{node.type} has no outcome {name!r}; it reports "
+                        f"{', '.join(node.outcomes())}", "nodes", node_id, "on", name, key=True,
+                    )  # fmt: skip
                 for outcome in node.unrouted():
                     self.add(
                         f"{node.type} outcome {outcome!r} goes nowhere; route it in on: "
@@ -147,7 +152,13 @@ class _Checker:
                 for name in placeholders(text):
                     self._name(name, here, "placeholder", "nodes", node_id, *path)
             for source, path in node.conditions():
-                for name in compile_condition(source).names():
+                try:
+                    condition = compile_condition(source)
+                except ExprError as err:
+                    self.add(f"condition {source!r}: {err} (at character {err.offset + 1})",
+                             "nodes", node_id, *path)  # fmt: skip
+                    continue
+                for name in condition.names():
                     self._name(name, produced, "condition name", "nodes", node_id, *path,
                                anywhere=True)  # fmt: skip
 

@@ -109,21 +109,15 @@ class Routed(NodeBase):
     def outcomes(self) -> tuple[str, ...]:
         return self.OUTCOMES
 
-    @model_validator(mode="after")
-    def _known_outcomes(self) -> Routed:
-        unknown = sorted(set(self.on) - set(self.outcomes()))
-        if unknown:
-            raise ValueError(
-                f"unknown outcome {unknown[0]!r} in on:; this node reports {list(self.outcomes())}"
-            )
-        return self
-
     def edges(self) -> list[Edge]:
         out = [Edge(t, ("on", name)) for name, t in self.on.items()]
         return out + next_edge(self.next, "next")
 
     def unrouted(self) -> list[str]:
         return [] if self.next else [o for o in self.outcomes() if o not in self.on]
+
+    def unknown_outcomes(self) -> list[str]:
+        return [name for name in self.on if name not in self.outcomes()]
 
     def route(self, outcome: str) -> str | None:
         return self.on.get(outcome, self.next)
