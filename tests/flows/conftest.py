@@ -46,6 +46,7 @@ class When:
     prompt: str | None = None
     keys: str = ""
     hangup: bool = False
+    before: Callable[[], Awaitable[None]] | None = None  # runs first (e.g. publish mid-call)
 
 
 @dataclass
@@ -90,6 +91,8 @@ async def _drive(emu: AgiEmulator, script: Sequence[When]) -> None:
             continue
         if todo and todo[0].prompt in (None, prompt):
             step = todo.pop(0)
+            if step.before is not None:
+                await step.before()
             if step.hangup:
                 emu.hangup()
             elif step.keys:
@@ -128,6 +131,7 @@ async def place_call(
     now: datetime = NOON,
     caller: str = "+15550100001",
     dnis: str = "18005550100",
+    scale: float = SCALE,
 ) -> CallOutcome:
     """One call from the emulator to a FastAGI server running `flow` (or the flow a coroutine
     picks per call); returns once the app has finished with the call."""
@@ -151,7 +155,7 @@ async def place_call(
     async with FastAgiServer(handler, "127.0.0.1", 0) as server:
         emu = AgiEmulator(
             f"agi://127.0.0.1:{server.port}/ivr", args=[dnis],
-            profile=CallProfile(callerid=caller), clock=Clock(scale=SCALE),
+            profile=CallProfile(callerid=caller), clock=Clock(scale=scale),
             prompts=lambda name: PROMPT_SAMPLES,
         )  # fmt: skip
         driver = asyncio.create_task(_drive(emu, script))
