@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from ivr.store.db import Database, normalize_url, upgrade
 from ivr.store.models import Base
+from tests.processes import IVR, Served, env_for, free_port, run, wait_for_log
 
 # Overridable so a test can point the fixtures at a server that is not there.
 PG_ADMIN_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -115,3 +117,44 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
     shared: Database = request.getfixturevalue("_pg_database")
     _truncate_all(shared)
     yield shared
+
+
+# ---------------------------------------------------------------- `ivr` processes
+
+@pytest.fixture
+def ports() -> dict[str, str]:
+    return {
+        "IVR_AGI_PORT": str(free_port()),
+        "IVR_HTTP_PORT": str(free_port()),
+        "IVR_AUDIOSOCKET_PORT": str(free_port()),
+    }
+
+
+@pytest.fixture
+def migrated(tmp_path: Path) -> Path:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    return tmp_path
+
+
+@pytest.fixture
+def server(migrated: Path, ports: dict[str, str]) -> Iterator[Served]:
+    """`ivr serve` started in a migrated folder; its log goes to serve.log (read with
+    wait_for_log), so a chatty server never blocks on a full pipe."""
+    with (migrated / "serve.log").open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [IVR, "serve"], cwd=migrated, env=env_for(migrated, **ports),
+            stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+    served = Served(proc, ports, migrated)
+    yield served
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def running(server: Served) -> Served:
+    wait_for_log(server.log, "admin API on")
+    return server
+
+

@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-IVR = str(Path(sys.executable).parent / "ivr")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def env_for(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
-    env["IVR_DATABASE_URL"] = f"sqlite:///{tmp_path}/var/ivr.db"
-    env.update(settings)
-    return env
-
-
-def run(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [IVR, *args], cwd=tmp_path, env=env_for(tmp_path, **settings),
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 1, proc.stderr
-    # Log lines may precede it; the error itself is the last line, once, without a traceback.
-    lines = proc.stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("ivr: error: ")]
-    assert errors == [lines[-1]], proc.stderr
-    assert "Traceback" not in proc.stderr
-    for word in words:
-        assert word in errors[0]
+from tests.processes import Served, assert_one_line_error, free_port, run, wait_for_log
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
@@ -88,59 +52,17 @@ def test_db_upgrade_then_demo_load_twice_keeps_one_company(tmp_path: Path) -> No
     assert run(tmp_path, "db", "current").stdout.strip() != ""
 
 
-@pytest.fixture
-def ports() -> dict[str, str]:
-    return {
-        "IVR_AGI_PORT": str(free_port()),
-        "IVR_HTTP_PORT": str(free_port()),
-        "IVR_AUDIOSOCKET_PORT": str(free_port()),
-    }
-
-
-@pytest.fixture
-def migrated(tmp_path: Path) -> Path:
-    assert run(tmp_path, "db", "upgrade").returncode == 0
-    return tmp_path
-
-
-def wait_for_line(proc: subprocess.Popen[str], needle: str, seconds: float = 30) -> list[str]:
-    assert proc.stderr is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return seen
-    raise AssertionError(f"{needle!r} never logged; got:\n{''.join(seen)}")
-
-
-@pytest.fixture
-def server(migrated: Path, ports: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [IVR, "serve"], cwd=migrated, env=env_for(migrated, **ports),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-
-
-def test_serve_logs_its_listeners_answers_http_and_stops_on_ctrl_c(
-    server: subprocess.Popen[str], ports: dict[str, str]
-) -> None:
-    log = "".join(wait_for_line(server, "SIMULATED PBX"))
+def test_serve_logs_its_listeners_answers_http_and_stops_on_ctrl_c(server: Served) -> None:
+    ports = server.ports
+    log = wait_for_log(server.log, "SIMULATED PBX")
     assert f"FastAGI listening on agi://127.0.0.1:{ports['IVR_AGI_PORT']}" in log
     assert f"admin API on http://127.0.0.1:{ports['IVR_HTTP_PORT']}/api" in log
     health = httpx.get(f"http://127.0.0.1:{ports['IVR_HTTP_PORT']}/api/health", timeout=10)
     assert health.json()["status"] == "ok"
-    server.send_signal(signal.SIGINT)
-    _, err = server.communicate(timeout=30)
-    assert server.returncode == 0
-    assert "stopped" in err and "Traceback" not in err
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=30) == 0
+    log = server.log.read_text(encoding="utf-8")
+    assert "stopped" in log and "Traceback" not in log
 
 
 def test_serve_on_a_busy_port_names_the_port_and_the_setting(

@@ -25,6 +25,7 @@ from ivr.telephony.emulator.agi_events import (
 )
 
 SAMPLES_PER_MS = 8  # 8 kHz
+ALL_KEYS = "0123456789*#ABCD"
 AppHook = Callable[["EmulatedCall", str], Awaitable[int]]
 """An EXEC'd application (Dial, AudioSocket...): gets the call and the data, returns result."""
 PromptLookup = Callable[[str], int | None]
@@ -126,6 +127,8 @@ class EmulatedCall:
         self.audio_hook: Callable[[CallerAudio], Awaitable[None]] | None = None
         self.app_hooks: dict[str, AppHook] = {}
         self._listener: asyncio.Queue[str] | None = None
+        self._accepting = ""
+        self._listen_changed = asyncio.Event()
 
     # ------------------------------------------------------------------ caller actions
     def press(self, digit: str) -> None:
@@ -149,13 +152,32 @@ class EmulatedCall:
 
     # ------------------------------------------------------------------ for commands
     @contextlib.contextmanager
-    def listening(self) -> Iterator[asyncio.Queue[str]]:
+    def listening(self, accepts: str = ALL_KEYS) -> Iterator[asyncio.Queue[str]]:
+        """A command is reading DTMF; `accepts` are the keys that would end or feed it."""
         queue: asyncio.Queue[str] = asyncio.Queue()
-        self._listener = queue
+        self._listener, self._accepting = queue, accepts
+        self._notify_listen()
         try:
             yield queue
         finally:
-            self._listener = None
+            self._listener, self._accepting = None, ""
+            self._notify_listen()
+
+    def _notify_listen(self) -> None:
+        self._listen_changed.set()
+        self._listen_changed = asyncio.Event()
+
+    async def until_accepting(self, digit: str) -> None:
+        """Wait like a person who waits for the prompt before pressing: until a running command
+        would take `digit`, or the call ends."""
+        while not self.dead.is_set() and (self._listener is None or digit not in self._accepting):
+            changed = asyncio.ensure_future(self._listen_changed.wait())
+            dead = asyncio.ensure_future(self.dead.wait())
+            try:
+                await asyncio.wait([changed, dead], return_when="FIRST_COMPLETED")
+            finally:
+                changed.cancel()
+                dead.cancel()
 
     async def wait(
         self,

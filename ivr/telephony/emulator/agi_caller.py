@@ -35,6 +35,14 @@ class Press:
 
 
 @dataclass(frozen=True)
+class PressWhenAsked:
+    """Press `digits` once a command would take the first one, like a person who listens to
+    the menu before answering (there is no type-ahead, so pressing early loses the key)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     pass
 
@@ -54,7 +62,7 @@ class Speech(Audio):
     text: str = ""
 
 
-Step = At | Pause | Press | Hangup | Audio
+Step = At | Pause | Press | PressWhenAsked | Hangup | Audio
 
 
 async def run_caller(call: EmulatedCall, steps: Sequence[Step]) -> None:
@@ -71,6 +79,9 @@ async def _run_step(call: EmulatedCall, step: Step) -> None:
         await clock.sleep_until(step.ms)
     elif isinstance(step, Pause):
         await clock.sleep(step.ms)
+    elif isinstance(step, PressWhenAsked):
+        await call.until_accepting(step.digits[:1])
+        await _run_step(call, Press(step.digits))
     elif isinstance(step, Press):
         start = clock.now()
         for i, digit in enumerate(step.digits):

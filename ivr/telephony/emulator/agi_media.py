@@ -69,7 +69,7 @@ def _int(text: str, default: int) -> int:
 async def stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
     check_argc(argv, 4, 5)
     offset = _int(argv[4], 0) if len(argv) == 5 else 0
-    with call.listening() as queue:
+    with call.listening(argv[3]) as queue:
         played = await play(call, queue, argv[2], argv[3], offset)
     if played.missing:
         return format_result(-1, endpos=0)
@@ -82,7 +82,7 @@ async def stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
 async def control_stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
     check_argc(argv, 5, 10)
     offset_ms = _int(argv[9], 0) if len(argv) == 10 else 0
-    with call.listening() as queue:
+    with call.listening(argv[4]) as queue:
         played = await play(call, queue, argv[3], argv[4], offset_ms * SAMPLES_PER_MS)
     if played.missing:
         return format_result(-1, endpos=0)
@@ -150,7 +150,7 @@ async def get_data(call: EmulatedCall, argv: list[str]) -> bytes:
 
 
 async def _say(call: EmulatedCall, files: list[str], escape: str) -> bytes:
-    with call.listening() as queue:
+    with call.listening(escape) as queue:
         for name in files:
             played = await play(call, queue, name, escape)
             if played.hung_up:
