@@ -4,6 +4,7 @@ CallRunner writing the interaction for an engine-run call."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -41,7 +42,7 @@ def add_customer(db: Database, area: str = "north") -> int:
     ).id  # fmt: skip
 
 
-def said(out_events: list[object]) -> list[bytes]:
+def said(out_events: Sequence[object]) -> list[bytes]:
     return [e.line for e in out_events if isinstance(e, CommandReceived) and b"SAY" in e.line]
 
 
