@@ -19,6 +19,9 @@ from ivr.telephony.audiosocket import SLIN8, AudioFormat, Kind, Message
 from ivr.telephony.errors import AudioSocketError, CallHangup
 
 log = logging.getLogger(__name__)
+# Asterisk opens a connection per call; a burst of calls must not overflow the accept queue
+# (the default of 100 drops connections, which Asterisk sees as a reset).
+LISTEN_BACKLOG = 4096
 
 READ_SIZE = 4096
 MAX_QUEUED_FRAMES = 500  # 10 s of caller audio; older frames are dropped if nobody reads
@@ -274,7 +277,9 @@ class AudioSocketServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_connect, self.host, self._port)
+        self._server = await asyncio.start_server(
+            self._on_connect, self.host, self._port, backlog=LISTEN_BACKLOG
+        )
 
     async def close(self) -> None:
         if self._server is not None:

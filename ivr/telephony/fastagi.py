@@ -18,6 +18,9 @@ from ivr.telephony.agi import AgiEnvironment, AgiEvent, AgiReader, AgiResult, en
 from ivr.telephony.errors import AgiCommandError, AgiProtocolError, CallHangup
 
 log = logging.getLogger(__name__)
+# Asterisk opens a connection per call; a burst of calls must not overflow the accept queue
+# (the default of 100 drops connections, which Asterisk sees as a reset).
+LISTEN_BACKLOG = 4096
 _READ_SIZE = 65536
 
 
@@ -207,7 +210,9 @@ class FastAgiServer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_connection, self._host, self._port)
+        self._server = await asyncio.start_server(
+            self._on_connection, self._host, self._port, backlog=LISTEN_BACKLOG
+        )
 
     @property
     def port(self) -> int:
