@@ -6,6 +6,7 @@ See ami_normalize.py for what is normalised and what is compared per stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 
 import pytest
@@ -73,10 +74,8 @@ class _Reader:
 
     async def close(self) -> None:
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
 
 
 def _split_by_action(name: str) -> list[tuple[Message, list[Banner | Message]]]:

@@ -65,6 +65,7 @@ class AmiEmulator:
         self.contexts: dict[str, Program] = {ivr_context: [("AGI", f"{agi_url}/${{EXTEN}}")]}
         self.global_vars: dict[str, str] = {"FASTAGI": agi_url}
         self.received: list[Message] = []
+        self._action_seen = asyncio.Event()
         self.calls: set[EmulatedCall] = set()
         self.processed = 0
         self.started_at = time.time()
@@ -128,6 +129,16 @@ class AmiEmulator:
 
     def actions(self, name: str) -> list[Message]:
         return [m for m in self.received if (m.get("Action") or "").lower() == name.lower()]
+
+    def log_action(self, msg: Message) -> None:
+        self.received.append(msg)
+        self._action_seen.set()
+
+    async def wait_for_action(self, name: str, count: int = 1) -> None:
+        """Until `count` actions called `name` have been received (wrap in a timeout)."""
+        while len(self.actions(name)) < count:
+            self._action_seen.clear()
+            await self._action_seen.wait()
 
     # -- used by sessions and calls -------------------------------------------------------
     def check_login(self, user: str, secret: str) -> bool:

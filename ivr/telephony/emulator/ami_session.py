@@ -83,7 +83,7 @@ class AmiSession:
             self.writer.close()
 
     async def handle(self, msg: Message) -> None:
-        self.emulator.received.append(msg)
+        self.emulator.log_action(msg)
         name = (msg.get("Action", "") or "").strip()
         if name.lower() == "login":
             await self._login(msg)
