@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB_URL ?= sqlite:///var/ivr.db
 
-.PHONY: run test lint check pytest bench clean help
+# System programs ivr runs (text-to-speech); `make` says how to install any that is missing.
+SYSTEM_PROGRAMS := espeak-ng
+DEBIAN_PACKAGES := espeak-ng
+
+.PHONY: run test lint check pytest bench clean help system
 
 help:
 	@echo "make run    set up .venv, migrate var/ivr.db, load the demo company, start 'ivr serve'"
@@ -27,7 +31,14 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-run: $(VENV)/.installed
+system:
+	@missing=""; for p in $(SYSTEM_PROGRAMS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "missing system program(s):$$missing -- install with: sudo apt-get install -y $(DEBIAN_PACKAGES)"; \
+	  exit 1; \
+	fi
+
+run: system $(VENV)/.installed
 	$(BIN)/ivr db upgrade
 	$(BIN)/ivr demo load
 	$(BIN)/ivr serve
@@ -37,7 +48,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict ivr
 	$(BIN)/lint-imports
 
-pytest: $(VENV)/.installed-dev
+pytest: system $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
 test: lint pytest
