@@ -15,13 +15,13 @@ import contextlib
 import fnmatch
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from ivr.telephony.ami_codec import AmiParser, HeaderInput, Message, encode_action
 from ivr.telephony.ami_originate import OriginateHandle, new_channel_ids
+from ivr.telephony.ami_responses import AmiResponse, EventCallback, EventStream, Pending
 from ivr.telephony.errors import (
     AmiActionError,
     AmiConnectionError,
@@ -30,53 +30,6 @@ from ivr.telephony.errors import (
 )
 
 log = logging.getLogger(__name__)
-EventCallback = Callable[[Message], Awaitable[None] | None]
-
-
-@dataclass
-class AmiResponse:
-    """A response and, for list actions, the events up to the ``...Complete`` event."""
-
-    response: Message
-    events: list[Message] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return (self.response.get("Response") or "").lower() in ("success", "goodbye")
-
-    @property
-    def message(self) -> str:
-        return self.response.get("Message") or ""
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        return self.response.get(key, default)
-
-
-class _Pending:
-    def __init__(self, name: str, future: asyncio.Future[AmiResponse]) -> None:
-        self.name, self.future = name, future
-        self.result: AmiResponse | None = None  # set once a list response started
-
-
-class EventStream:
-    """Async iterator over matching events (``async for ev in client.events("Hangup")``)."""
-
-    def __init__(self, client: AmiClient, pattern: str, maxsize: int) -> None:
-        self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize)
-        self._unsubscribe = client.subscribe(self._put, pattern)
-
-    def _put(self, msg: Message) -> None:
-        with contextlib.suppress(asyncio.QueueFull):  # a slow reader loses events, not the link
-            self._queue.put_nowait(msg)
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> Message:
-        return await self._queue.get()
-
-    def close(self) -> None:
-        self._unsubscribe()
 
 
 class _Link:
@@ -112,7 +65,7 @@ class AmiClient:
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self._ids = itertools.count(1)
         self._link: _Link | None = None
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[str, Pending] = {}
         self._originates: dict[str, OriginateHandle] = {}
         self._subscribers: list[tuple[str, EventCallback]] = []
         self._connected = asyncio.Event()
@@ -287,7 +240,7 @@ class AmiClient:
         aid = f"ivr-{next(self._ids)}"
         data = encode_action(action, headers, action_id=aid)
         future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()
-        self._pending[aid] = _Pending(action, future)
+        self._pending[aid] = Pending(action, future)
         try:
             link.writer.write(data)
             resp = await asyncio.wait_for(future, wait_s or self.action_timeout)
@@ -363,7 +316,7 @@ class AmiClient:
         headers.append(("Async", "true"))
         payload = encode_action("Originate", headers, action_id=aid)  # may raise AmiEncodeError
         future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()
-        self._pending[aid] = _Pending("Originate", future)
+        self._pending[aid] = Pending("Originate", future)
         self._originates[aid] = handle
         link.writer.write(payload)
         asyncio.create_task(self._originate_ack(handle, future)).add_done_callback(_log_failure)
@@ -405,3 +358,5 @@ def _log_failure(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("AMI background task failed", exc_info=task.exception())
 
+
+__all__ = ["AmiClient", "AmiResponse", "EventStream"]

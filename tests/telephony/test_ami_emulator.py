@@ -1,4 +1,4 @@
-"""AMI emulator behaviour not covered by the trace replays (tests/conformance/test_ami_traces.py)."""
+"""AMI emulator behaviour the trace replays (tests/conformance) do not cover."""
 
 from __future__ import annotations
 
