@@ -1,7 +1,8 @@
-"""The prompt catalog (prompts/catalog.yaml) as the set of prompt ids a flow may play.
+"""The prompt catalog (prompts/catalog.yaml) as the set of prompt names a flow may play.
 
-Accepted forms: a list of entries `{id, lang, text}`, or a mapping `id: {lang: text}` /
-`id: text`, optionally under a top-level `prompts:` key.
+The catalog maps `id: {lang: text}` (a list of `{id, lang, text}` entries is read too). Its
+rendered WAVs are installed under Asterisk's sounds/<lang>/ivr/, so flows play catalog prompt
+`id` as `ivr/<id>`; that is the name returned here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 import yaml
 
 from ivr.flows.errors import FlowError
+
+PLAY_PREFIX = "ivr/"
 
 
 def _ids(data: Any, language: str | None) -> set[str]:
@@ -35,11 +38,12 @@ def _ids(data: Any, language: str | None) -> set[str]:
 
 
 def load_catalog(path: Path, language: str | None = None) -> set[str] | None:
-    """Prompt ids in the catalog (for `language` if given); None when there is no catalog."""
+    """Names flows play (`ivr/<id>`) of the catalog's prompts in `language` (all languages if
+    None); None when there is no catalog."""
     if not path.is_file():
         return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise FlowError(f"{path}: not valid YAML: {err}") from None
-    return _ids(data, language)
+    return {PLAY_PREFIX + prompt_id for prompt_id in _ids(data, language)}

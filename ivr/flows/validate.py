@@ -38,7 +38,7 @@ class _Checker:
         self.issues.append(FlowIssue(at, message))
 
     def unknown(self, what: str, name: str, choices: Collection[str], *path: str | int) -> None:
-        close = difflib.get_close_matches(name, list(choices), n=1)
+        close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         self.add(f"unknown {what} {name!r}{hint}", *path)
 

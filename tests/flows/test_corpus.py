@@ -10,6 +10,7 @@ import pytest
 
 from ivr.flows.files import validate_paths
 from ivr.flows.loader import load_file
+from ivr.flows.prompts import load_catalog
 from ivr.flows.validate import check
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,6 +55,15 @@ def test_every_bad_fixture_has_several_or_a_specific_problem() -> None:
 
 def test_validator_accepts_prompts_in_the_catalog() -> None:
     flow = load_file(FIXTURES / "bad" / "missing-prompts.yaml")
-    known = {"t/helo", "t/menu", "t/no-input", "t/bye", "ivr/please-use-keypad"}
+    known = {"ivr/helo", "ivr/menu", "ivr/no-input", "ivr/only-russian", "ivr/bye",
+             "ivr/please-use-keypad"}  # fmt: skip
     assert check(flow, prompts=known) == []
-    assert len(check(flow, prompts=known - {"t/no-input"})) == 1
+    assert len(check(flow, prompts=known - {"ivr/no-input"})) == 1
+
+
+def test_catalog_ids_are_played_as_ivr_slash_id_per_language() -> None:
+    assert load_catalog(CATALOG, "en") == {
+        "ivr/hello", "ivr/menu", "ivr/bye", "ivr/please-use-keypad",
+    }  # fmt: skip
+    assert load_catalog(CATALOG, "ru") == {"ivr/only-russian"}
+    assert load_catalog(FIXTURES / "absent.yaml") is None

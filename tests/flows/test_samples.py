@@ -49,7 +49,11 @@ def said(out_events: Sequence[object]) -> list[bytes]:
 async def test_main_en_known_caller_hears_balance_then_ends_self_served(sqlite_url: str) -> None:
     db = Database(sqlite_url)
     add_customer(db)
-    script = [When("main/menu", "1"), When("billing/menu", "1"), When("main/anything-else", "9")]
+    script = [
+        When("ivr/main-menu", "1"),
+        When("ivr/billing-menu", "1"),
+        When("ivr/main-anything-else", "9"),
+    ]
     out = await place_call(sample("main-en"), script, services=StoreServices(db), caller=CALLER)
     assert out.result.path == [
         "identify", "greet-known", "main-menu", "billing-menu", "balance", "balance-say",
@@ -66,8 +70,12 @@ async def test_main_en_outage_and_request_status(sqlite_url: str) -> None:
     db = Database(sqlite_url)
     add_customer(db)
     services = StoreServices(db, outages={"north": "6 pm"})
-    script = [When("main/menu", "2"), When("main/anything-else", "1"), When("main/menu", "3"),
-              When("main/anything-else", "9")]  # fmt: skip
+    script = [
+        When("ivr/main-menu", "2"),
+        When("ivr/main-anything-else", "1"),
+        When("ivr/main-menu", "3"),
+        When("ivr/main-anything-else", "9"),
+    ]
     out = await place_call(sample("main-en"), script, services=services, caller=CALLER)
     assert "outage-say" in out.result.path and "request-say" in out.result.path
     assert out.run is not None
@@ -79,7 +87,7 @@ async def test_main_en_outage_and_request_status(sqlite_url: str) -> None:
 async def test_main_en_agent_passes_what_was_learned_with_vip_priority(sqlite_url: str) -> None:
     db = Database(sqlite_url)
     customer_id = add_customer(db)
-    script = [When("main/menu", "1"), When("billing/menu", "0")]
+    script = [When("ivr/main-menu", "1"), When("ivr/billing-menu", "0")]
     new_york_morning = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
     out = await place_call(
         sample("main-en"), script, services=StoreServices(db), caller=CALLER, now=new_york_morning
@@ -97,7 +105,7 @@ async def test_main_ru_after_hours_agent_offers_a_callback(sqlite_url: str) -> N
     db = Database(sqlite_url)
     services = StoreServices(db)
     saturday_night = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)  # 22:00 in Moscow
-    script = [When("main/menu", "0"), When("main/after-hours", "1")]
+    script = [When("ivr/main-menu", "0"), When("ivr/main-after-hours", "1")]
     out = await place_call(
         sample("main-ru"), script, services=services, now=saturday_night, caller=CALLER
     )
@@ -121,7 +129,7 @@ async def test_runner_writes_the_interaction_of_an_engine_run_call(sqlite_url: s
             profile=CallProfile(callerid=CALLER), clock=Clock(scale=SCALE),
             prompts=lambda name: PROMPT_SAMPLES,
         )  # fmt: skip
-        driver = asyncio.create_task(_drive(emu, [When("main/menu", hangup=True)]))
+        driver = asyncio.create_task(_drive(emu, [When("ivr/main-menu", hangup=True)]))
         await asyncio.wait_for(emu.run(), 10)
         await asyncio.wait_for(driver, 10)
     # Leaving the server waits for the runner, which writes the interaction as the call ends.

@@ -19,8 +19,8 @@ class Authenticate(Routed):
 
     type: Literal["authenticate"]
     method: Literal["otp"] = "otp"
-    prompt: PromptId = "auth/enter-code"
-    retry_prompt: PromptId = "auth/code-wrong"
+    prompt: PromptId = "ivr/auth-enter-code"
+    retry_prompt: PromptId = "ivr/auth-code-wrong"
     code_length: int = Field(6, ge=4, le=10)
     attempts: int = Field(3, ge=1, le=5)
 
