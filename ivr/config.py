@@ -41,6 +41,31 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="log level"
     )
+    crm_url: str | None = Field(
+        None, description="HTTP CRM lookup URL template with {phone}; unset = the built-in store"
+    )
+    crm_auth_header: str | None = Field(
+        None, description="header sent to the HTTP CRM, e.g. 'Authorization: Bearer ...'"
+    )
+    crm_fields: str = Field(
+        "", description="HTTP CRM field mapping ours=theirs, comma-separated (dots for nesting)"
+    )
+    crm_budget_ms: int = Field(300, ge=10, le=5000, description="hard time budget per lookup")
+    crm_cache_seconds: float = Field(30.0, ge=0, description="how long a lookup stays cached")
+    otp_secret: str | None = Field(
+        None, description="key for hashing one-time codes; unset = OTP authentication off"
+    )
+    otp_ttl_seconds: int = Field(300, ge=30, le=600, description="how long a one-time code lives")
+    sms_url: str | None = Field(None, description="SMS gateway URL (JSON POST); unset = no SMS")
+    sms_auth_header: str | None = Field(
+        None, description="header sent to the SMS gateway, e.g. 'Authorization: Bearer ...'"
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for e-mailed codes; unset = none")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
+    smtp_from: str = Field("ivr@localhost", description="sender address of e-mailed codes")
+    admin_token: str | None = Field(
+        None, description="bearer token for the admin API; unset = the API refuses every call"
+    )
 
     @field_validator("ami_url")
     @classmethod

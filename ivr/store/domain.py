@@ -170,3 +170,19 @@ class AuditEntry:
     action: str
     subject: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OtpCode:
+    """A stored one-time code (its hash only) and where it stands."""
+
+    id: int
+    customer_id: int
+    channel: str
+    destination: str
+    code_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    attempts: int
+    used_at: datetime | None
+    locked_at: datetime | None

@@ -230,3 +230,28 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]]
+
+
+OTP_CHANNELS = ("sms", "email")
+
+
+class OtpCodeRow(Base):
+    """A one-time code: only its keyed hash is kept, never the digits."""
+
+    __tablename__ = "otp_codes"
+    __table_args__ = (
+        CheckConstraint(_in("channel", OTP_CHANNELS), name="channel"),
+        Index(None, "customer_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(8))
+    # Masked (e.g. +1******0123), enough for the audit trail and an agent, useless to an attacker.
+    destination: Mapped[str] = mapped_column(String(320))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int]
+    used_at: Mapped[datetime | None]
+    locked_at: Mapped[datetime | None]
