@@ -12,6 +12,7 @@ from ivr.store.db import (
     Database,
     check_connection,
     current_revision,
+    head_revision,
     make_engine,
     needs_upgrade,
     normalize_url,
@@ -100,7 +101,7 @@ def test_require_current_names_both_revisions_and_the_fix(tmp_path: Path) -> Non
         require_current(f"sqlite:///{tmp_path / 'fresh.db'}")
 
     assert str(caught.value) == (
-        "database is at revision none (empty), code needs 0001_initial: run 'ivr db upgrade'"
+        f"database is at revision none (empty), code needs {head_revision()}: run 'ivr db upgrade'"
     )
 
 
@@ -143,7 +144,7 @@ def test_upgrade_works_from_any_directory_with_relative_sqlite_path(
     upgrade("sqlite:///var/ivr.db")
 
     assert (tmp_path / "var" / "ivr.db").exists()
-    assert current_revision("sqlite:///var/ivr.db") == "0001_initial"
+    assert current_revision("sqlite:///var/ivr.db") == head_revision()
 
 
 @pytest.mark.postgres

@@ -71,4 +71,4 @@ def test_needs_upgrade_is_true_on_fresh_database_and_false_after(empty_url: str)
     upgrade(empty_url)
 
     assert needs_upgrade(empty_url) is False
-    assert current_revision(empty_url) == "0001_initial"
+    assert current_revision(empty_url) == head_revision()
