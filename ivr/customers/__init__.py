@@ -1,0 +1,1 @@
+"""Know the caller: CRM lookup, greeting, contact history and transfer context."""
