@@ -1,0 +1,1 @@
+"""Caller authentication: one-time codes sent to the contact on file."""
