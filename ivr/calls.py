@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from ivr.call.session import AgiLink
+from ivr.config import Settings
 from ivr.flows import builtin
+from ivr.flows.catalog import FlowCatalog
+from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner
+from ivr.flows.services import StoreServices
 from ivr.store.db import Database
 
+log = logging.getLogger(__name__)
 CallHandler = Callable[[AgiLink], Awaitable[None]]
 
 
-def make_call_handler(db: Database) -> CallHandler:
-    return CallRunner(db, builtin.welcome, builtin.NAME).handle
+def make_call_handler(db: Database, settings: Settings) -> CallHandler:
+    catalog = FlowCatalog(db, default_flow=settings.default_flow)
+    services = StoreServices(db, region=settings.default_region)
+    return CallRunner(db, catalog, services, (builtin.NAME, builtin.welcome)).handle
+
+
+async def import_flows(db: Database, settings: Settings) -> None:
+    """First run: the flows in IVR_DIALPLANS_DIR become published versions. Later runs store
+    changed files as new validated versions but publish nothing (admins publish)."""
+    folder = settings.dialplans_dir
+    if not folder.is_dir():
+        log.warning("no flows folder %s (IVR_DIALPLANS_DIR): calls get the built-in flow", folder)
+        return
+    summary = await asyncio.to_thread(
+        import_dialplans, db, folder, catalog=settings.prompts_dir / "catalog.yaml",
+        publish="missing",
+    )
+    for issue in summary.report.issues:
+        log.error("flow not imported: %s", issue)
+    published = ", ".join(f"{name} v{number}" for name, number in summary.published)
+    log.info("flows: %d new versions, %d unchanged, published %s", len(summary.created),
+             len(summary.unchanged), published or "none")

@@ -115,10 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_config
     )
     from ivr.cli_telephony import add_telephony_commands
+    from ivr.flows.cli import add_flow_commands
 
     add_telephony_commands(sub)
+    add_flow_commands(sub)
     for feature, text in (
-        ("flows", "validate, import, publish and roll back call flows"),
         ("asr", "speech recognition tools"),
         ("models", "fetch and check speech models"),
         ("prompts", "render the prompt catalog"),

@@ -66,14 +66,15 @@ async def _target(args: argparse.Namespace, settings: Settings) -> AsyncIterator
     if not args.in_process:
         yield args.server or f"agi://{settings.agi_host}:{settings.agi_port}/{args.dnis}"
         return
-    from ivr.calls import make_call_handler
+    from ivr.calls import import_flows, make_call_handler
     from ivr.store.db import Database, require_current
     from ivr.telephony.fastagi import FastAgiServer
 
     await asyncio.to_thread(require_current, settings.database_url)
     db = Database(settings.database_url)
     try:
-        async with FastAgiServer(make_call_handler(db), "127.0.0.1", 0) as server:
+        await import_flows(db, settings)
+        async with FastAgiServer(make_call_handler(db, settings), "127.0.0.1", 0) as server:
             yield f"agi://127.0.0.1:{server.port}/{args.dnis}"
     finally:
         db.dispose()
@@ -108,6 +109,6 @@ async def _agi(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         channel = await connect_stdio()
-        await make_call_handler(db)(channel)
+        await make_call_handler(db, settings)(channel)
     finally:
         db.dispose()

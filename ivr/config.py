@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(Path("prompts"), description="prompt catalog and rendered WAVs")
     vosk_model_en: Path | None = Field(None, description="folder of an English Vosk model")
     vosk_model_ru: Path | None = Field(None, description="folder of a Russian Vosk model")
+    default_flow: str | None = Field(
+        "main-en", description="flow for dialled numbers that no flow routes; unset = built-in"
+    )
     default_region: str = Field("US", description="region for caller IDs without a country code")
     shutdown_grace: float = Field(10.0, ge=0, description="seconds live calls get to finish")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import uvicorn
 
 from ivr.admin.app import create_app
+from ivr.calls import import_flows, make_call_handler
 from ivr.config import Settings
-from ivr.calls import make_call_handler
 from ivr.netutil import bind_tcp, listen_error
 from ivr.store.db import Database, check_connection, require_current, safe_url
 from ivr.telephony.audiosocket_server import AudioSocketServer
@@ -58,7 +58,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     log.info("database %s is current", safe_url(settings.database_url))
     http_sock = bind_tcp("the admin API", settings.http_host, settings.http_port, "IVR_HTTP_PORT")
 
-    agi = FastAgiServer(make_call_handler(db), settings.agi_host, settings.agi_port,
+    await import_flows(db, settings)
+    agi = FastAgiServer(make_call_handler(db, settings), settings.agi_host, settings.agi_port,
                         shutdown_grace=settings.shutdown_grace)
     media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
     ami = None if settings.ami_url else AmiEmulator(agi_url=f"agi://{settings.agi_host}:0")

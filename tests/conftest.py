@@ -137,12 +137,18 @@ def migrated(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(migrated: Path, ports: dict[str, str]) -> Iterator[Served]:
+def server_env() -> dict[str, str]:
+    """Extra settings for `server`; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def server(migrated: Path, ports: dict[str, str], server_env: dict[str, str]) -> Iterator[Served]:
     """`ivr serve` started in a migrated folder; its log goes to serve.log (read with
     wait_for_log), so a chatty server never blocks on a full pipe."""
     with (migrated / "serve.log").open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
-            [IVR, "serve"], cwd=migrated, env=env_for(migrated, **ports),
+            [IVR, "serve"], cwd=migrated, env=env_for(migrated, **ports, **server_env),
             stdout=log, stderr=subprocess.STDOUT, text=True,
         )
     served = Served(proc, ports, migrated)

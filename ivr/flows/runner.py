@@ -1,4 +1,4 @@
-"""Runs one call: opens its interaction, runs the flow on a Call, and always writes the result.
+"""Runs one call: picks its flow, opens its interaction, runs the flow, always writes the result.
 
 The interaction is written in `finally`, so a caller who hangs up mid-menu still leaves a record
 (outcome `abandoned`), and a flow that fails still says goodbye before the line drops.
@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 
 from ivr.call.errors import CallError, CallHangup
 from ivr.call.session import AgiLink, Call
+from ivr.flows.catalog import FlowCatalog
+from ivr.flows.engine import FlowEngine
+from ivr.flows.errors import FlowError
+from ivr.flows.services import Services
 from ivr.store.db import Database
-from ivr.store.domain import Turn
+from ivr.store.domain import WITHHELD, Turn
 from ivr.store.repositories.interactions import InteractionRepository
 
 log = logging.getLogger(__name__)
-WITHHELD = "withheld"
 
 
 @dataclass
@@ -33,38 +36,60 @@ class FlowResult:
 Flow = Callable[[Call, FlowResult], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Picked:
+    name: str
+    version: int | None
+    run: Flow
+
+
 class CallRunner:
-    def __init__(self, db: Database, flow: Flow, flow_name: str) -> None:
+    """Answers each call with the published flow routed to its DNIS, or `fallback` when no
+    flow is routed there (a fresh install before any flow is published)."""
+
+    def __init__(
+        self, db: Database, catalog: FlowCatalog, services: Services, fallback: tuple[str, Flow]
+    ) -> None:
         self._interactions = InteractionRepository(db)
-        self._flow = flow
-        self._flow_name = flow_name
+        self._catalog = catalog
+        self._services = services
+        self._fallback = fallback
+
+    async def pick(self, call: Call) -> Picked:
+        flow = await self._catalog.for_dnis(call.dnis)
+        if flow is None:
+            return Picked(self._fallback[0], None, self._fallback[1])
+        engine = FlowEngine(flow, self._services, flows=self._catalog)
+
+        async def run(call: Call, result: FlowResult) -> None:
+            await engine.run(call, result)
+
+        return Picked(flow.name, flow.version, run)
 
     async def handle(self, link: AgiLink) -> None:
         call = Call(link)
+        picked = await self.pick(call)
         opened = await asyncio.to_thread(
-            self._interactions.start, call.caller or WITHHELD, "voice", flow_name=self._flow_name
+            self._interactions.start, call.caller or WITHHELD, "voice",
+            flow_name=picked.name, flow_version=picked.version,
         )
         result = FlowResult()
         try:
             # On the channel, so the CDR and the agent's screen can find this interaction.
             await call.set_var("IVR_INTERACTION_ID", str(opened.id))
-            await self._flow(call, result)
+            await picked.run(call, result)
         except CallHangup:
             result.outcome = "abandoned" if result.outcome == "failed" else result.outcome
-        except CallError as err:
-            log.error("call %s: flow %s failed: %s", call.channel, self._flow_name, err)
+        except (CallError, FlowError) as err:
+            log.error("call %s: flow %s failed: %s", call.channel, picked.name, err)
             result.outcome = "failed"
             await _goodbye(call)
         finally:
             turns = [Turn("system", t.kind, int(t.t * 1000), None) for t in call.turns]
             await asyncio.shield(
                 asyncio.to_thread(
-                    self._interactions.finish,
-                    opened.id,
-                    result.outcome,
-                    result.intent,
-                    result.path,
-                    turns,
+                    self._interactions.finish, opened.id, result.outcome, result.intent,
+                    result.path, turns,
                 )
             )
             await link.close()

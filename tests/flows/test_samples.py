@@ -10,8 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ivr.call.session import Call
+from ivr.flows.catalog import FlowCatalog
 from ivr.flows.compiled import CompiledFlow
-from ivr.flows.engine import FlowEngine
+from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner, FlowResult
 from ivr.flows.services import StoreServices
 from ivr.flows.validate import compile_flow
@@ -23,7 +24,7 @@ from ivr.telephony.emulator.agi_call import CallProfile
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.emulator.agi_events import Clock, CommandReceived
 from ivr.telephony.fastagi import FastAgiServer
-from tests.flows.conftest import NOON, PROMPT_SAMPLES, SCALE, When, _drive, place_call
+from tests.flows.conftest import PROMPT_SAMPLES, SCALE, When, _drive, place_call
 
 DIALPLANS = Path(__file__).parents[2] / "dialplans"
 CALLER = "+15550100001"
@@ -117,12 +118,12 @@ async def test_main_ru_after_hours_agent_offers_a_callback(sqlite_url: str) -> N
 
 async def test_runner_writes_the_interaction_of_an_engine_run_call(sqlite_url: str) -> None:
     db = Database(sqlite_url)
-    engine = FlowEngine(sample("main-en"), StoreServices(db), now=lambda: NOON)
+    import_dialplans(db, DIALPLANS, publish="missing")
 
-    async def flow(call: Call, result: FlowResult) -> None:
-        await engine.run(call, result)
+    async def unused(call: Call, result: FlowResult) -> None:
+        raise AssertionError("the published main-en flow should answer, not the fallback")
 
-    runner = CallRunner(db, flow, "main-en")
+    runner = CallRunner(db, FlowCatalog(db), StoreServices(db), ("unused", unused))
     async with FastAgiServer(runner.handle, "127.0.0.1", 0) as server:
         emu = AgiEmulator(
             f"agi://127.0.0.1:{server.port}/ivr", args=["18005550100"],
@@ -138,4 +139,5 @@ async def test_runner_writes_the_interaction_of_an_engine_run_call(sqlite_url: s
     assert stored.outcome == "abandoned"
     assert stored.path == ("identify", "greet", "main-menu")
     assert stored.flow_name == "main-en"
+    assert stored.flow_version == 1
     db.dispose()
