@@ -128,7 +128,7 @@ def test_russian_customer_hears_russian_with_the_request_window() -> None:
 
     assert greeting.language == "ru"
     assert greeting.text == (
-        "Добрый день, Ольга! Ваша заявка «замена роутера» запланирована на завтра с 15 до 18."
+        "Добрый день, Ольга! Ваша заявка «замена роутера» запланирована на завтра с 15 до 18."  # noqa: RUF001
     )
 
 
