@@ -66,14 +66,15 @@ def prompt_lookup(prompts_dir: Path, language: str) -> PromptLookup:
 
 def make_emulator(
     url: str, *, caller_id: str, dnis: str, steps: Sequence[Step], prompts: PromptLookup,
-    language: str = "en",
+    language: str = "en", clock: ev.Clock | None = None,
 ) -> AgiEmulator:
     profile = CallProfile(
         channel="PJSIP/ivr-call-00000001", callerid=caller_id or "unknown", calleridname="",
         dnid=dnis, extension=dnis, context="ivr-inbound", language=language, type="PJSIP",
         answered=False,
     )
-    return AgiEmulator(url, profile=profile, args=[dnis], caller=steps, prompts=prompts)
+    return AgiEmulator(url, profile=profile, args=[dnis], caller=steps, prompts=prompts,
+                       clock=clock)
 
 
 async def run_call(emulator: AgiEmulator, max_seconds: float) -> AsyncIterator[dict[str, Any]]:
