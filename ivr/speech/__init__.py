@@ -1,0 +1,1 @@
+"""Speech in and out: recognizers (Vosk, Whisper, PocketSphinx), endpointing, digits, TTS."""

@@ -1,0 +1,1 @@
+"""Recognition engines behind the `ivr.speech.recognizer.Engine` interface."""

@@ -1,0 +1,180 @@
+"""One conversational turn over a media channel: prompt out, speech or keys in.
+
+The prompt plays while every caller frame goes to the endpointer and the recognizer from the
+first frame on. Speech start during the prompt stops it (barge-in); a key stops it too and
+switches to key collection. The turn ends at the endpointing silence, at the expected number of
+digits, or when nothing was said within `timeout` of the prompt's end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from ivr.speech.digits import complete
+from ivr.speech.endpoint import EndpointConfig, Endpointer, Event
+from ivr.speech.recognizer import Recognizer, Result
+from ivr.telephony.errors import CallHangup
+
+HeardKind = Literal["speech", "dtmf", "timeout"]
+
+
+class MediaChannel(Protocol):
+    """What a turn needs from the transport (AudioSocketSession has exactly this)."""
+
+    def frames(self) -> AsyncIterator[bytes]: ...
+
+    async def get_digit(self, timeout: float | None = None) -> str | None: ...
+
+    async def play(self, pcm: bytes) -> bool: ...
+
+    def stop_playback(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ListenOptions:
+    timeout: float = 5.0  # for the first word or key, from the end of the prompt
+    max_speech: float = 15.0
+    endpoint: EndpointConfig = field(default_factory=EndpointConfig)
+    barge_in: bool = True
+    dtmf: bool = True
+    max_digits: int = 1
+    inter_digit_timeout: float = 3.0
+    finish_on_key: str = "#"
+
+
+@dataclass(frozen=True)
+class Heard:
+    kind: HeardKind
+    reason: str  # endpoint, expected_length, max_speech, max_digits, finish_key, timeout
+    text: str = ""
+    digits: str = ""
+    choice: str | None = None
+    confidence: float = 0.0
+    barged_in: bool = False
+    latency_ms: float = 0.0  # end of speech (endpoint) -> final result
+    result: Result | None = None
+
+
+class _Audio:
+    """Consumes caller frames: endpointing, barge-in and recognition, until the turn's end."""
+
+    def __init__(self, channel: MediaChannel, rec: Recognizer | None, opts: ListenOptions) -> None:
+        self.channel, self.rec, self.opts = channel, rec, opts
+        self.endpointer = Endpointer(opts.endpoint)
+        self.started = asyncio.Event()
+        self.playing = False
+        self.barged_in = False
+        self.ended_at = 0.0
+
+    async def run(self) -> str:
+        async for frame in self.channel.frames():
+            event = self.endpointer.feed(frame)
+            if self.rec is not None:
+                await self.rec.feed(frame)
+            if event is Event.START:
+                self._on_start()
+            reason = self._end_reason(event)
+            if reason:
+                self.ended_at = time.perf_counter()
+                return reason
+        raise CallHangup("the media connection closed during the turn")
+
+    def _on_start(self) -> None:
+        self.started.set()
+        if self.playing and self.opts.barge_in:
+            self.barged_in = True
+            self.channel.stop_playback()
+
+    def _end_reason(self, event: Event) -> str:
+        if event is Event.END:
+            return "endpoint"
+        if not self.endpointer.in_speech:
+            return ""
+        rec = self.rec
+        if rec is not None and complete(rec.partial_digits(), rec.grammar.expected_digits):
+            return "expected_length"
+        start = self.endpointer.speech_start_ms or 0.0
+        return "max_speech" if self.endpointer.elapsed_ms - start > self.opts.max_speech * 1000 \
+            else ""
+
+
+async def listen(
+    channel: MediaChannel, recognizer: Recognizer | None, prompt: bytes | None,
+    opts: ListenOptions | None = None,
+) -> Heard:  # fmt: skip
+    """Run one turn; CallHangup if the channel closes."""
+    opts = opts or ListenOptions()
+    audio = _Audio(channel, recognizer, opts)
+    tasks: dict[str, asyncio.Task[object]] = {"audio": asyncio.ensure_future(audio.run())}
+    if opts.dtmf:
+        tasks["key"] = asyncio.ensure_future(channel.get_digit(None))
+    if prompt:
+        audio.playing = True
+        tasks["play"] = asyncio.ensure_future(channel.play(prompt))
+    try:
+        return await _wait_turn(channel, recognizer, audio, tasks, opts)
+    finally:
+        channel.stop_playback()
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def _wait_turn(
+    channel: MediaChannel, rec: Recognizer | None, audio: _Audio,
+    tasks: dict[str, asyncio.Task[object]], opts: ListenOptions,
+) -> Heard:  # fmt: skip
+    loop = asyncio.get_running_loop()
+    deadline = None if "play" in tasks else loop.time() + opts.timeout
+    while True:
+        pending = [t for t in tasks.values() if not t.done()]
+        wait = None if deadline is None or audio.started.is_set() else deadline - loop.time()
+        if wait is not None and wait <= 0:
+            return Heard("timeout", "timeout")
+        done, _ = await asyncio.wait(pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        if "play" in tasks and tasks["play"] in done:
+            tasks["play"].result()  # a hangup during the prompt surfaces here
+            audio.playing = False
+            deadline = loop.time() + opts.timeout
+        if "key" in tasks and tasks["key"] in done:
+            channel.stop_playback()
+            return await _keys(channel, str(tasks["key"].result()), opts)
+        if tasks["audio"] in done:
+            reason = str(tasks["audio"].result())
+            channel.stop_playback()
+            return await _speech(rec, audio, reason)
+
+
+async def _speech(rec: Recognizer | None, audio: _Audio, reason: str) -> Heard:
+    if rec is None:
+        return Heard("speech", reason, barged_in=audio.barged_in)
+    result = await rec.result()
+    latency = (time.perf_counter() - audio.ended_at) * 1000
+    return Heard("speech", reason, result.text, result.digits, result.choice, result.confidence,
+                 audio.barged_in, round(latency, 1), result)
+
+
+async def _keys(channel: MediaChannel, first: str, opts: ListenOptions) -> Heard:
+    digits = ""
+    key_or_none: str | None = first
+    while key_or_none is not None:
+        key = key_or_none
+        if key == opts.finish_on_key and opts.finish_on_key:
+            return Heard("dtmf", "finish_key", digits=digits)
+        digits += key
+        if len(digits) >= opts.max_digits:
+            return Heard("dtmf", "max_digits", digits=digits)
+        key_or_none = await channel.get_digit(opts.inter_digit_timeout)
+    return Heard("dtmf", "timeout", digits=digits)
+
+
+async def drain(channel: MediaChannel) -> None:
+    """Consume frames until the channel closes (used by tests and to keep queues empty)."""
+    with contextlib.suppress(CallHangup):
+        async for _ in channel.frames():
+            pass

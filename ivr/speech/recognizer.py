@@ -1,0 +1,154 @@
+"""The recognizer service: an engine interface, one model per language per process, and a
+per-turn Recognizer that feeds 20 ms frames to the engine off the event loop.
+
+Engines are synchronous and CPU-bound (Vosk, CTranslate2, PocketSphinx release the GIL), so all
+their calls run on one shared thread pool; a call turn gets one stream, reused for the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from ivr.speech.digits import to_digits
+from ivr.speech.grammar import Grammar
+
+
+@dataclass(frozen=True)
+class Result:
+    """A final (or partial) hypothesis. `choice` is the grammar's key for the phrase said."""
+
+    text: str
+    confidence: float
+    digits: str = ""
+    choice: str | None = None
+    final: bool = True
+    engine: str = ""
+    ms: float = 0.0  # engine time for the final result after the last frame
+
+
+class EngineStream(Protocol):
+    """One utterance at a time: feed 8 kHz s16le, take partial text, finish for the final."""
+
+    def accept(self, pcm: bytes) -> str | None: ...
+
+    def finish(self) -> tuple[str, float]: ...
+
+
+class Engine(Protocol):
+    name: str
+    language: str
+
+    def stream(self, grammar: Grammar) -> EngineStream: ...
+
+
+EngineLoader = Callable[[str], Engine]
+
+_workers = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                              thread_name_prefix="ivr-asr")
+
+
+def executor() -> ThreadPoolExecutor:
+    return _workers
+
+
+class ModelPool:
+    """Engines loaded once per language and shared by every call; loads run in a thread."""
+
+    def __init__(self, loader: EngineLoader) -> None:
+        self._loader = loader
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def get_sync(self, language: str) -> Engine:
+        with self._lock:
+            if language not in self._engines:
+                self._engines[language] = self._loader(language)
+            return self._engines[language]
+
+    async def get(self, language: str) -> Engine:
+        if language in self._engines:
+            return self._engines[language]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_workers, self.get_sync, language)
+
+    def loaded(self) -> dict[str, Engine]:
+        return dict(self._engines)
+
+
+def interpret(text: str, confidence: float, grammar: Grammar, engine: str) -> Result:
+    digits = to_digits(text) if grammar.kind in ("digits", "free") else ""
+    return Result(text.strip(), round(confidence, 3), digits, grammar.match(text), True, engine)
+
+
+class Recognizer:
+    """One call turn's recognizer: frames go in as they arrive, in order, never on the loop.
+
+    Frames are batched while the previous batch is in the engine, so a slow engine never makes
+    the event loop wait and the stream is built once for the whole turn.
+    """
+
+    def __init__(self, engine: Engine, grammar: Grammar) -> None:
+        self.engine = engine
+        self.grammar = grammar
+        self.partial = ""
+        self._stream: EngineStream | None = None
+        self._pending: list[bytes] = []
+        self._busy: asyncio.Future[None] | None = None
+
+    async def _ensure(self) -> EngineStream:
+        if self._stream is None:
+            loop = asyncio.get_running_loop()
+            self._stream = await loop.run_in_executor(_workers, self.engine.stream, self.grammar)
+        return self._stream
+
+    async def feed(self, frame: bytes) -> None:
+        """Queue a frame; a batch is handed to the engine unless one is already there."""
+        self._pending.append(frame)
+        if self._busy is None or self._busy.done():
+            self._busy = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        stream = await self._ensure()
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch, self._pending = b"".join(self._pending), []
+            partial = await loop.run_in_executor(_workers, stream.accept, batch)
+            if partial:
+                self.partial = partial
+
+    async def result(self) -> Result:
+        """The final result of everything fed so far."""
+        if self._busy is not None:
+            await self._busy
+        await self._drain()
+        stream = await self._ensure()
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        text, confidence = await loop.run_in_executor(_workers, stream.finish)
+        result = interpret(text, confidence, self.grammar, self.engine.name)
+        return Result(**{**result.__dict__, "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    def partial_digits(self) -> str:
+        return to_digits(self.partial) if self.grammar.kind == "digits" else ""
+
+
+def transcribe_pcm(engine: Engine, grammar: Grammar, pcm: bytes) -> Result:
+    """Synchronous one-shot recognition (benchmarks, CLI worker threads)."""
+    stream = engine.stream(grammar)
+    stream.accept(pcm)
+    started = time.perf_counter()
+    text, confidence = stream.finish()
+    result = interpret(text, confidence, grammar, engine.name)
+    return Result(**{**result.__dict__, "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+
+def clamp_confidence(value: float) -> float:
+    return 0.0 if math.isnan(value) else max(0.0, min(1.0, value))
