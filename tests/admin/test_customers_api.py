@@ -1,0 +1,161 @@
+"""Customers, journeys, posted interactions, repeat contacts and transfer contexts through
+the FastAPI routers, over httpx's ASGI transport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from ivr.admin.routes import customers, interactions
+from ivr.config import Settings
+from ivr.customers.context import LiveContexts, TransferContext
+from ivr.customers.history import ContactHistory
+from ivr.store.db import Database
+from tests.customers.conftest import ANNA_PHONE, NOW, People, add_people
+
+TOKEN = "admin-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def make_app(db: Database, token: str | None = TOKEN) -> FastAPI:
+    app = FastAPI()
+    app.state.settings = Settings(_env_file=None, admin_token=token)
+    app.state.db = db
+    app.state.live_contexts = LiveContexts()
+    app.include_router(customers.router)
+    app.include_router(interactions.router)
+    return app
+
+
+@pytest.fixture
+def people(db: Database) -> People:
+    return add_people(db)
+
+
+@pytest.fixture
+async def client(db: Database, people: People) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=make_app(db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as c:
+        yield c
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "x"}])
+async def test_requests_without_the_right_token_are_refused(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/customers", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_unset_admin_token_closes_the_api(db: Database) -> None:
+    transport = httpx.ASGITransport(app=make_app(db, token=None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as c:
+        response = await c.get("/api/customers", headers={"Authorization": "Bearer "})
+    assert response.status_code == 401
+    assert "IVR_ADMIN_TOKEN" in response.json()["detail"]
+
+
+async def test_search_finds_by_name_and_phone(client: httpx.AsyncClient, people: People) -> None:
+    by_name = await client.get("/api/customers", params={"q": "stone"}, headers=AUTH)
+    by_phone = await client.get("/api/customers", params={"q": "0100001"}, headers=AUTH)
+    everyone = await client.get("/api/customers", headers=AUTH)
+
+    assert [c["name"] for c in by_name.json()] == ["Bob Stone", "Carol Stone"]
+    assert [c["id"] for c in by_phone.json()] == [people.anna.id]
+    assert len(everyone.json()) == 4
+
+
+async def test_one_customer_shows_accounts_and_open_requests(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    response = await client.get(f"/api/customers/{people.bob.id}", headers=AUTH)
+
+    body = response.json()
+    assert body["accounts"][0]["over_limit"] is True
+    assert (await client.get("/api/customers/999999", headers=AUTH)).status_code == 404
+
+
+async def test_interaction_posted_by_another_channel_appears_in_the_journey(
+    client: httpx.AsyncClient, db: Database, people: People
+) -> None:
+    await ContactHistory(db).record(ANNA_PHONE, "voice", NOW - timedelta(days=2),
+                                    NOW - timedelta(days=2), "transferred",
+                                    customer_id=people.anna.id, intent="router")  # fmt: skip
+    posted = await client.post(
+        "/api/interactions",
+        json={
+            "channel": "chat", "caller": "+1 555 010 0001", "outcome": "answered",
+            "intent": "router", "started_at": (NOW - timedelta(days=1)).isoformat(),
+            "transcript": [{"speaker": "customer", "text": "my router blinks red"}],
+        },
+        headers=AUTH,
+    )  # fmt: skip
+
+    assert posted.status_code == 201
+    assert posted.json()["customer_id"] == people.anna.id  # found by the phone number
+    journey = await client.get(f"/api/customers/{people.anna.id}/journey", headers=AUTH)
+    assert [(i["channel"], i["intent"]) for i in journey.json()] == [
+        ("chat", "router"), ("voice", "router"),
+    ]  # fmt: skip
+    assert journey.json()[0]["transcript"][0]["text"] == "my router blinks red"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"channel": "voice", "caller": "x", "outcome": "o", "started_at": NOW.isoformat()},
+        {"channel": "sms", "caller": "x", "outcome": "o", "started_at": "2026-03-10T10:00:00"},
+        {"channel": "sms", "caller": "x", "outcome": "o", "started_at": NOW.isoformat(),
+         "ended_at": (NOW - timedelta(hours=1)).isoformat()},
+        {"channel": "sms", "caller": "x", "outcome": "o", "started_at": NOW.isoformat(),
+         "customer_id": 999999},
+    ],
+    ids=["voice-is-not-another-channel", "naive-time", "ends-before-start", "no-such-customer"],
+)
+async def test_bad_interactions_are_refused(
+    client: httpx.AsyncClient, body: dict[str, object]
+) -> None:
+    response = await client.post("/api/interactions", json=body, headers=AUTH)
+    assert response.status_code in (404, 422)
+
+
+async def test_repeat_contacts_report(
+    client: httpx.AsyncClient, db: Database, people: People
+) -> None:
+    history = ContactHistory(db)
+    for days_ago, channel in ((20, "voice"), (9, "sms"), (2, "email")):
+        at = NOW - timedelta(days=days_ago)
+        await history.record(ANNA_PHONE, channel, at, at, "done", customer_id=people.anna.id,
+                             intent="router")  # fmt: skip
+
+    response = await client.get(
+        "/api/reports/repeat-contacts",
+        params={"days": 12, "window_days": 7, "until": NOW.isoformat()}, headers=AUTH,
+    )  # fmt: skip
+
+    body = response.json()
+    assert body["rows"] == [
+        {"reason": "router", "contacts": 2, "repeats": 1, "customers": 1, "rate": 0.5}
+    ]
+
+
+async def test_live_transfer_context_by_channel_id(db: Database, people: People) -> None:
+    app = make_app(db)
+    registry: LiveContexts = app.state.live_contexts
+    registry.put(TransferContext("PJSIP/ivr-00000007", ANNA_PHONE, customer_id=people.anna.id,
+                                 customer_name="Anna Walker", authenticated=True,
+                                 auth_method="otp", intent="router",
+                                 told=("Your request is scheduled for tomorrow.",)))  # fmt: skip
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as c:
+        found = await c.get("/api/transfers/PJSIP/ivr-00000007", headers=AUTH)
+        missing = await c.get("/api/transfers/PJSIP/ivr-00000008", headers=AUTH)
+
+    assert found.status_code == 200
+    assert found.json()["authenticated"] is True
+    assert found.json()["told"] == ["Your request is scheduled for tomorrow."]
+    assert missing.status_code == 404
