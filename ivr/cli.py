@@ -114,17 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("config", help="print every IVR_* setting and its value").set_defaults(
         func=cmd_config
     )
+    from ivr.admin.cli import add_admin_commands
     from ivr.cli_telephony import add_telephony_commands
     from ivr.flows.cli import add_flow_commands
 
     add_telephony_commands(sub)
     add_flow_commands(sub)
+    add_admin_commands(sub)
     for feature, text in (
         ("asr", "speech recognition tools"),
         ("models", "fetch and check speech models"),
         ("prompts", "render the prompt catalog"),
         ("campaign", "outbound notification campaigns"),
-        ("admin", "admin users and API tokens"),
     ):
         stub = sub.add_parser(feature, help=f"{text} (not yet available)")
         stub.set_defaults(func=not_yet(feature))

@@ -63,7 +63,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                         shutdown_grace=settings.shutdown_grace)
     media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
     ami = None if settings.ami_url else AmiEmulator(agi_url=f"agi://{settings.agi_host}:0")
-    http = _EmbeddedUvicorn(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    app = create_app(settings, db)
+    http = _EmbeddedUvicorn(uvicorn.Config(app, log_level="warning", lifespan="off"))
     try:
         await _start_listener(agi, "FastAGI", settings.agi_host, settings.agi_port, "IVR_AGI_PORT")
         await _start_listener(media, "AudioSocket", settings.audiosocket_host,

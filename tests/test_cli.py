@@ -19,7 +19,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         assert command in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["campaign", "admin"])
+@pytest.mark.parametrize("command", ["campaign"])
 def test_stub_commands_say_not_yet_available_and_exit_2(tmp_path: Path, command: str) -> None:
     proc = run(tmp_path, command)
     assert proc.returncode == 2

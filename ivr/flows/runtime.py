@@ -145,8 +145,22 @@ class Runtime:
             except FeatureUnavailable as err:
                 self.speech_ok = False
                 log.info("call %s: %s; asking for keys", self.call.channel, err)
-                await self.call.play(self.defaults.keypad_prompt, interrupt=ALL_KEYS)
+                key = await self.call.play(self.defaults.keypad_prompt, interrupt=ALL_KEYS)
+                if key:  # the caller answers on the keypad over the notice: that is the answer
+                    return await self._rest_of_keys(key, kwargs)
         return await self.call.gather(mode="dtmf", **kwargs)
+
+    async def _rest_of_keys(self, first: str, kwargs: dict[str, Any]) -> Gathered:
+        if first == kwargs["finish_on_key"]:
+            return Gathered("", "empty")
+        if kwargs["max_digits"] <= 1:
+            return Gathered(first, "max_digits")
+        rest = await self.call.gather(**{
+            **kwargs, "prompt": None, "max_digits": kwargs["max_digits"] - 1,
+            "timeout": kwargs["inter_digit_timeout"],
+        })  # fmt: skip
+        reason = "timeout" if rest.reason == "empty" else rest.reason
+        return Gathered(first + rest.digits, reason)
 
     def enter_menu(self, node_id: str) -> None:
         if not self.menus or self.menus[-1] != node_id:
