@@ -186,3 +186,136 @@ class OtpCode:
     attempts: int
     used_at: datetime | None
     locked_at: datetime | None
+
+
+# ---------------------------------------------------------------- outbound campaigns
+
+# Outcomes a retry interval can be set for; anything else that fails is retried as "failed".
+RETRY_OUTCOMES = ("busy", "no-answer", "congestion", "machine", "failed", "callback", "unknown")
+DEFAULT_RETRY_SECONDS: dict[str, int] = {
+    "busy": 600, "no-answer": 1800, "congestion": 300, "machine": 7200, "failed": 3600,
+    "callback": 3600, "unknown": 600,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """What a new campaign needs; the defaults are the compliant ones (08:00-21:00, 3 a day)."""
+
+    name: str
+    kind: str = "custom"
+    message: str = ""
+    prompts: tuple[str, ...] = ()
+    window_start: int = 8 * 60  # minutes after local midnight, in the contact's time zone
+    window_end: int = 21 * 60
+    holidays: tuple[str, ...] = ()  # ISO dates (local) when nobody is called
+    max_attempts: int = 3
+    retry_seconds: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RETRY_SECONDS))
+    daily_cap: int = 3  # calls per recipient (phone) per 24 h, across all campaigns
+    priority: int = 0
+    max_channels: int = 10
+    calls_per_second: float = 5.0
+    default_time_zone: str = "UTC"
+    area: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.window_start < self.window_end <= 24 * 60:
+            raise ValueError("calling window: need 0 <= start < end <= 24:00")
+        if self.max_attempts < 1 or self.daily_cap < 1 or self.max_channels < 1:
+            raise ValueError("max_attempts, daily_cap and max_channels must be at least 1")
+        if self.calls_per_second <= 0:
+            raise ValueError("calls_per_second must be positive")
+        unknown = set(self.retry_seconds) - set(RETRY_OUTCOMES)
+        if unknown:
+            raise ValueError(f"unknown retry outcome {sorted(unknown)[0]!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    name: str
+    kind: str
+    message: str
+    prompts: tuple[str, ...]
+    state: str
+    pause_reason: str | None
+    paused_by: str | None
+    window_start: int
+    window_end: int
+    holidays: tuple[str, ...]
+    max_attempts: int
+    retry_seconds: dict[str, int]
+    daily_cap: int
+    priority: int
+    max_channels: int
+    calls_per_second: float
+    default_time_zone: str
+    area: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def retry_after(self, outcome: str) -> int:
+        merged = {**DEFAULT_RETRY_SECONDS, **self.retry_seconds}
+        return int(merged.get(outcome, merged["failed"]))
+
+
+@dataclass(frozen=True, slots=True)
+class NewContact:
+    phone: str  # E.164
+    name: str = ""
+    time_zone: str = "UTC"
+    email: str | None = None
+    language: str = "en"
+    channel: str = "voice"  # preferred channel: voice, sms or email
+    variables: dict[str, str] = field(default_factory=dict)
+    customer_id: int | None = None
+    dedupe_key: str | None = None  # defaults to the phone number
+
+    def __post_init__(self) -> None:
+        check_e164(self.phone)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignContact:
+    id: int
+    campaign_id: int
+    phone: str
+    name: str
+    email: str | None
+    time_zone: str
+    language: str
+    channel: str
+    variables: dict[str, str]
+    state: str
+    result: str | None
+    attempts: int
+    next_at: datetime
+    fallback: str | None
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallAttempt:
+    id: int
+    campaign_id: int
+    contact_id: int
+    attempt_no: int
+    phone: str
+    channel_id: str
+    dialer: str
+    state: str
+    outcome: str | None
+    amd: str | None
+    response: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DialClaim:
+    """A contact the dialer now holds: its attempt row is committed as 'originating'."""
+
+    contact: CampaignContact
+    attempt: CallAttempt | None  # None for contacts who prefer SMS/e-mail (no call is made)
+    campaign: Campaign

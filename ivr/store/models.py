@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -255,3 +256,149 @@ class OtpCodeRow(Base):
     attempts: Mapped[int]
     used_at: Mapped[datetime | None]
     locked_at: Mapped[datetime | None]
+
+
+API_ROLES = ("viewer", "operator", "admin")
+
+
+class ApiTokenRow(Base):
+    """An admin API token: only the SHA-256 of the secret is kept (tokens are 256-bit random,
+    so a fast hash is enough; nothing to brute-force)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_in("role", API_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- outbound campaigns
+
+CAMPAIGN_STATES = ("draft", "running", "paused", "cancelled", "completed")
+CONTACT_STATES = ("pending", "dialing", "done", "failed", "cancelled")
+ATTEMPT_STATES = ("originating", "answered", "ended")
+CONTACT_CHANNELS = ("voice", "sms", "email")
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(_in("state", CAMPAIGN_STATES), name="state"),
+        CheckConstraint("window_start < window_end", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    prompts: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    # Why a campaign is paused, and by whom ('user' or 'system': system pauses lift by themselves).
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_by: Mapped[str | None] = mapped_column(String(16))
+    window_start: Mapped[int]  # minutes after local midnight
+    window_end: Mapped[int]
+    holidays: Mapped[list[str]] = mapped_column(JSON)
+    max_attempts: Mapped[int]
+    retry_seconds: Mapped[dict[str, Any]]
+    daily_cap: Mapped[int]
+    priority: Mapped[int]
+    max_channels: Mapped[int]
+    calls_per_second: Mapped[float] = mapped_column(Float)
+    default_time_zone: Mapped[str] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(32))
+    last_event: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CampaignContactRow(Base):
+    """One recipient of a campaign; `state` + lease make the dialer's state machine."""
+
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "dedupe_key"),
+        CheckConstraint(_in("state", CONTACT_STATES), name="state"),
+        CheckConstraint(_in("channel", CONTACT_CHANNELS), name="channel"),
+        Index(None, "state", "next_at"),
+        Index(None, "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    phone: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(8))
+    variables: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int]
+    next_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    fallback: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime]
+
+
+class CallAttemptRow(Base):
+    """One Originate. Written as 'originating' before the action is sent; (contact, attempt_no)
+    is unique, so the same attempt can never be dialled twice."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "attempt_no"),
+        CheckConstraint(_in("state", ATTEMPT_STATES), name="state"),
+        Index(None, "phone", "started_at"),
+        Index(None, "campaign_id", "started_at"),
+        Index(None, "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_contacts.id", ondelete="CASCADE")
+    )
+    attempt_no: Mapped[int]
+    phone: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(64), unique=True)
+    dialer: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    hangup_cause: Mapped[int | None]
+    amd: Mapped[str | None] = mapped_column(String(16))
+    response: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+
+class DncRow(Base):
+    """Do-not-call list, checked when a contact is about to be dialled."""
+
+    __tablename__ = "dnc_numbers"
+
+    phone: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime]
+
+
+class EventKeyRow(Base):
+    """An idempotency key of a trigger event and what it did, replayed for a repeated key."""
+
+    __tablename__ = "event_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
