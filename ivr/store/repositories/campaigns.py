@@ -178,10 +178,11 @@ class CampaignRepository:
     # -- contacts -------------------------------------------------------------------------
     def add_contacts(
         self, campaign_id: int, contacts: Sequence[NewContact], first_call: FirstCall,
+        now: datetime | None = None,
     ) -> tuple[int, list[int]]:
         """Insert contacts in ONE transaction. Returns (inserted, indexes of duplicates): a
         contact whose dedupe key the campaign already has is skipped, not an error."""
-        now = now_utc()
+        now = now or now_utc()
         with self._db.session(write=True) as s:
             camp_row = s.get(CampaignRow, campaign_id)
             if camp_row is None:
