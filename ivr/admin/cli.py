@@ -39,7 +39,7 @@ def _repo() -> tuple[TokenRepository, Database]:
 def cmd_create(args: argparse.Namespace) -> int:
     repo, db = _repo()
     try:
-        token, secret = repo.create(args.name, args.role)
+        _, secret = repo.create(args.name, args.role)
     finally:
         db.dispose()
     print(secret)
