@@ -7,11 +7,16 @@ flow lets it unwind and its `finally` blocks write the interaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ivr.call.errors import FeatureUnavailable, PromptMissing
 from ivr.telephony.agi import AgiEnvironment, AgiResult
+
+if TYPE_CHECKING:
+    from ivr.call.media import MediaPath
+    from ivr.speech.listen import Heard
 
 ALL_KEYS = "0123456789*#"
 GatherMode = Literal["dtmf", "speech", "both"]
@@ -32,11 +37,15 @@ class AgiLink(Protocol):
 
 @dataclass(frozen=True)
 class Gathered:
-    """What a caller entered. `reason`: max_digits, finish_key, timeout or empty."""
+    """What a caller entered. `reason`: max_digits, finish_key, timeout or empty; `speech`
+    when a recognized utterance ended the turn (`text` is what was said; for a grammar of
+    phrases, the phrase)."""
 
     digits: str
-    reason: Literal["max_digits", "finish_key", "timeout", "empty"]
+    reason: Literal["max_digits", "finish_key", "timeout", "empty", "speech"]
     mode: GatherMode = "dtmf"
+    text: str = ""
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,11 @@ class Turn:
 
 
 class Call:
-    def __init__(self, link: AgiLink) -> None:
+    def __init__(self, link: AgiLink, *, media: MediaPath | None = None) -> None:
+        """`media`: how to reach our AudioSocket server and the speech services; without it
+        speech gathers and `say` raise FeatureUnavailable (flows then use keys and prompts)."""
         self._link = link
+        self._media = media
         self._started = time.monotonic()
         self.turns: list[Turn] = []
         self.transfer_to: str | None = None
@@ -94,8 +106,21 @@ class Call:
         self._note("play", prompt=prompt, interrupted_by=result.digit)
         return result.digit
 
+    @property
+    def language(self) -> str:
+        return self._link.env.language or "en"
+
+    def _speech(self) -> Any:
+        if self._media is None:
+            raise FeatureUnavailable("no media path (AudioSocket) for this call")
+        from ivr.call.media import SpeechTurn
+
+        return SpeechTurn(self._link, self._media, self.language)
+
     async def say(self, text: str) -> None:
-        raise FeatureUnavailable(f"cannot speak text yet (no text-to-speech): {text!r}")
+        """Speak text (synthesized, streamed over AudioSocket); FeatureUnavailable without."""
+        await self._speech().say(text)
+        self._note("say", text=text)
 
     async def say_digits(self, digits: str, *, interrupt: str = "") -> str | None:
         result = await self._link.command("SAY DIGITS", digits, interrupt)
@@ -116,11 +141,19 @@ class Call:
         inter_digit_timeout: float = 3.0,
         finish_on_key: str = "#",
         barge_in: bool = True,
+        phrases: Sequence[str] | None = None,
     ) -> Gathered:
         """Collect keys: the first within `timeout` of the prompt's end, the next within
-        `inter_digit_timeout`; ends at `max_digits` or `finish_on_key`."""
+        `inter_digit_timeout`; ends at `max_digits` or `finish_on_key`.
+
+        In "speech"/"both" mode keys are accepted alongside speech: `phrases` (a menu's
+        options and synonyms) make a grammar, otherwise several digits are listened for as
+        spoken digits and one as free speech. Raises FeatureUnavailable without a media path
+        or a recognizer for the call's language."""
         if mode != "dtmf":
-            raise FeatureUnavailable(f"gather mode {mode!r} needs the speech engine")
+            return await self._gather_speech(
+                prompt, max_digits, timeout, inter_digit_timeout, finish_on_key, barge_in,
+                phrases)
         first = await self.play(prompt, interrupt=ALL_KEYS if barge_in else "") if prompt else None
         digits, wait = "", timeout
         key = first or await self.wait_for_key(wait)
@@ -133,6 +166,61 @@ class Call:
             wait = inter_digit_timeout
             key = await self.wait_for_key(wait)
         return self._gathered(digits, "timeout")
+
+    async def _gather_speech(
+        self, prompt: str | None, max_digits: int, timeout: float, inter_digit_timeout: float,
+        finish_on_key: str, barge_in: bool, phrases: Sequence[str] | None,
+    ) -> Gathered:  # fmt: skip
+        from ivr.call.media import grammar_for
+        from ivr.speech.listen import ListenOptions
+
+        turn = self._speech()
+        grammar = grammar_for(self.language, phrases, max_digits)
+        await turn.recognizer(grammar)  # no model: FeatureUnavailable before anything plays
+        audio = await turn.prompt_audio(prompt)
+        if prompt is not None and audio is None:
+            # not rendered here: Asterisk plays it (keys interrupt), then we listen
+            key = await self.play(prompt, interrupt=ALL_KEYS if barge_in else "")
+            if key is not None:
+                return await self._gather_after_key(key, max_digits, inter_digit_timeout,
+                                                    finish_on_key)
+        opts = ListenOptions(timeout=timeout, barge_in=barge_in, max_digits=max_digits,
+                             inter_digit_timeout=inter_digit_timeout,
+                             finish_on_key=finish_on_key, endpoint=self._media_endpoint())
+        heard = await turn.gather(audio, grammar, opts)
+        return self._from_heard(heard)
+
+    def _media_endpoint(self) -> Any:
+        assert self._media is not None
+        return self._media.endpoint
+
+    async def _gather_after_key(
+        self, key: str, max_digits: int, inter_digit_timeout: float, finish_on_key: str
+    ) -> Gathered:
+        digits: str = ""
+        next_key: str | None = key
+        while next_key is not None:
+            if next_key == finish_on_key:
+                return self._gathered(digits, "finish_key" if digits else "empty")
+            digits += next_key
+            if len(digits) >= max_digits:
+                return self._gathered(digits, "max_digits")
+            next_key = await self.wait_for_key(inter_digit_timeout)
+        return self._gathered(digits, "timeout")
+
+    def _from_heard(self, heard: Heard) -> Gathered:
+        if heard.kind == "dtmf":
+            reason = heard.reason if heard.digits or heard.reason != "finish_key" else "empty"
+            return self._gathered(heard.digits, reason)
+        if heard.kind == "timeout":
+            return self._gathered("", "timeout")
+        text = heard.choice or heard.text
+        digits = heard.digits if not heard.choice else ""
+        got = Gathered(digits, "speech" if text else "empty", "speech", text, heard.confidence)
+        self._note("gather", mode="speech", text=text, digits=digits,
+                   confidence=heard.confidence, reason=heard.reason, barge_in=heard.barged_in,
+                   latency_ms=heard.latency_ms)
+        return got
 
     def _gathered(self, digits: str, reason: Any) -> Gathered:
         self._note("gather", digits=digits, reason=reason)

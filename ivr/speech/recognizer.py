@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ivr.speech.digits import to_digits
+from ivr.speech.errors import SpeechError
 from ivr.speech.grammar import Grammar
 
 
@@ -65,12 +66,20 @@ class ModelPool:
     def __init__(self, loader: EngineLoader) -> None:
         self._loader = loader
         self._engines: dict[str, Engine] = {}
+        self._failed: dict[str, Exception] = {}
         self._lock = threading.Lock()
 
     def get_sync(self, language: str) -> Engine:
+        """The language's engine; a load that failed is not retried on every call."""
         with self._lock:
+            if language in self._failed:
+                raise self._failed[language]
             if language not in self._engines:
-                self._engines[language] = self._loader(language)
+                try:
+                    self._engines[language] = self._loader(language)
+                except SpeechError as err:
+                    self._failed[language] = err
+                    raise
             return self._engines[language]
 
     async def get(self, language: str) -> Engine:

@@ -1,0 +1,159 @@
+"""Audio routing between a call and speech: AudioSocket per turn, prompts out, speech in.
+
+While the FastAGI session runs `EXEC AudioSocket <uuid>,<host:port>` (which blocks until the
+media session ends), the turn streams over the AudioSocket session; sending 0x00 ends the
+session and returns control to AGI. Anything that keeps speech from working raises
+FeatureUnavailable, and the flow engine falls back to the keypad.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ivr.call.errors import FeatureUnavailable
+from ivr.speech import prompts as catalog
+from ivr.speech.endpoint import EndpointConfig
+from ivr.speech.errors import SpeechError
+from ivr.speech.grammar import Grammar
+from ivr.speech.listen import Heard, ListenOptions, listen
+from ivr.speech.recognizer import ModelPool, Recognizer
+from ivr.speech.tts import Tts
+from ivr.telephony.audiosocket_server import AudioSocketServer, AudioSocketSession
+
+log = logging.getLogger(__name__)
+CONFIRM = {"en": "Did you say {}?", "ru": "Вы сказали {}?"}
+CONFIRM_KEYS = {"1": "yes", "2": "no"}
+
+
+@dataclass
+class MediaPath:
+    """What a Call needs to route audio: our AudioSocket server, the host:port Asterisk dials
+    for it, and the shared speech services (one per process)."""
+
+    server: AudioSocketServer
+    advertise: str
+    pool: ModelPool | None = None
+    tts: Tts | None = None
+    prompts_dir: Path | None = None
+    connect_timeout: float = 5.0
+    endpoint: EndpointConfig = field(default_factory=EndpointConfig)
+    confirm_below: float = 0.0  # confidence under which a menu choice is confirmed
+
+    @classmethod
+    def from_settings(cls, server: AudioSocketServer, advertise: str, settings: Any) -> MediaPath:
+        from ivr.speech import models
+
+        silence_ms = int(getattr(settings, "asr_trailing_silence_ms", 600))
+        return cls(
+            server, advertise, models.make_pool(settings),
+            Tts(models.cache_dir(settings) / "tts"), Path(settings.prompts_dir),
+            endpoint=EndpointConfig(trailing_silence_ms=silence_ms),
+            confirm_below=float(getattr(settings, "asr_confirm_below", 0.0)),
+        )
+
+
+@contextlib.asynccontextmanager
+async def audiosocket(link: Any, path: MediaPath) -> AsyncIterator[AudioSocketSession]:
+    """Open the call's AudioSocket for one turn; on exit send 0x00 and let EXEC return."""
+    session_id = uuid.uuid4()
+    app = asyncio.ensure_future(
+        link.command("EXEC", "AudioSocket", f"{session_id},{path.advertise}"))
+    waiter = asyncio.ensure_future(path.server.wait_session(session_id, path.connect_timeout))
+    await asyncio.wait({app, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not waiter.done() or waiter.exception() is not None:
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+        if app.done():
+            result = app.result()  # CallHangup surfaces here
+            raise FeatureUnavailable(f"AudioSocket ended before connecting ({result.text})")
+        await _abandon(app)
+        raise FeatureUnavailable(f"no AudioSocket connection to {path.advertise}")
+    session = waiter.result()
+    try:
+        yield session
+    finally:
+        await session.hangup()
+        await app  # returns once Asterisk sees 0x00; CallHangup if the caller left
+
+
+async def _abandon(app: asyncio.Future[Any]) -> None:
+    # EXEC cannot be taken back; wait for it briefly so the AGI link stays in step
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(app), 2.0)
+
+
+def grammar_for(language: str, phrases: Sequence[str] | None, max_digits: int) -> Grammar:
+    """A menu's phrases, digits for multi-digit entries, else free speech."""
+    if phrases:
+        return Grammar.from_choices({p: [p] for p in phrases}, language)
+    if max_digits > 1:
+        return Grammar.digits(language, expected=max_digits)
+    return Grammar.free(language)
+
+
+class SpeechTurn:
+    """Runs speech gathers and spoken text for one call over its media path."""
+
+    def __init__(self, link: Any, path: MediaPath, language: str) -> None:
+        self.link, self.path, self.language = link, path, language or "en"
+
+    async def recognizer(self, grammar: Grammar) -> Recognizer:
+        if self.path.pool is None:
+            raise FeatureUnavailable("no speech recognizer configured")
+        try:
+            engine = await self.path.pool.get(self.language)
+        except SpeechError as err:
+            raise FeatureUnavailable(str(err)) from None
+        return Recognizer(engine, grammar)
+
+    async def prompt_audio(self, prompt: str | None) -> bytes | None:
+        if prompt is None or self.path.prompts_dir is None:
+            return None
+        found = catalog.prompt_file(self.path.prompts_dir, prompt, self.language)
+        if found is None:
+            return None
+        from ivr.speech.audio import read_wav
+
+        return await asyncio.to_thread(read_wav, found)
+
+    async def synthesize(self, text: str) -> bytes:
+        if self.path.tts is None:
+            raise FeatureUnavailable("no text-to-speech configured")
+        try:
+            return await self.path.tts.synthesize_async(text, self.language)
+        except SpeechError as err:
+            raise FeatureUnavailable(str(err)) from None
+
+    async def say(self, text: str) -> None:
+        pcm = await self.synthesize(text)
+        async with audiosocket(self.link, self.path) as session:
+            await session.play(pcm)
+
+    async def gather(self, prompt_pcm: bytes | None, grammar: Grammar,
+                     opts: ListenOptions) -> Heard:
+        rec = await self.recognizer(grammar)
+        async with audiosocket(self.link, self.path) as session:
+            heard = await listen(session, rec, prompt_pcm, opts)
+            if self._needs_confirmation(heard):
+                heard = await self._confirm(session, heard)
+        return heard
+
+    def _needs_confirmation(self, heard: Heard) -> bool:
+        return heard.kind == "speech" and heard.choice is not None \
+            and heard.confidence < self.path.confirm_below
+
+    async def _confirm(self, session: AudioSocketSession, heard: Heard) -> Heard:
+        question = CONFIRM.get(self.language, CONFIRM["en"]).format(heard.text)
+        pcm = await self.synthesize(question)
+        rec = await self.recognizer(Grammar.yesno(self.language))
+        answer = await listen(session, rec, pcm, ListenOptions(endpoint=self.path.endpoint))
+        said = CONFIRM_KEYS.get(answer.digits) if answer.kind == "dtmf" else answer.choice
+        log.info("confirmation of %r: %s", heard.text, said)
+        return heard if said == "yes" else Heard("speech", "rejected", barged_in=heard.barged_in)
