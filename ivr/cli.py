@@ -15,6 +15,7 @@ from ivr.errors import IvrError, NotYetAvailable
 Handler = Callable[[argparse.Namespace], int]
 EXIT_ERROR = 1
 EXIT_NOT_AVAILABLE = 2
+SECRET_SETTINGS = frozenset({"IVR_OTP_SECRET", "IVR_CRM_AUTH_HEADER", "IVR_SMS_AUTH_HEADER"})
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -79,6 +80,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     current = load_settings().model_dump()
     for variable, default, description in describe():
         value = current[variable.removeprefix("IVR_").lower()]
+        if value and variable in SECRET_SETTINGS:
+            value = "***"
         print(f"{variable:<22} {value!s:<28} {description} (default: {default or 'unset'})")
     return 0
 

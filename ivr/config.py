@@ -66,9 +66,6 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(None, description="SMTP server for e-mailed codes; unset = none")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
     smtp_from: str = Field("ivr@localhost", description="sender address of e-mailed codes")
-    admin_token: str | None = Field(
-        None, description="bearer token for the admin API; unset = the API refuses every call"
-    )
 
     @field_validator("ami_url")
     @classmethod

@@ -1,24 +1,16 @@
-"""Request dependencies for the customers/interactions routes.
+"""Request dependencies shared by the admin routes (auth itself is in `ivr.admin.auth`).
 
-``require_token`` is a stand-in until role-based tokens (issue 8) cover these routes: it
-admits ``Authorization: Bearer <IVR_ADMIN_TOKEN>`` and refuses everything when the setting is
-unset. The app provides ``app.state.settings`` and ``app.state.db``; the live transfer
-contexts live in ``app.state.live_contexts`` (created on first use if the app set none).
+The app provides ``app.state.settings`` and ``app.state.db``; the live transfer contexts live
+in ``app.state.live_contexts`` (created on first use if the app set none).
 """
 
 from __future__ import annotations
 
-import hmac
-from typing import Annotated
-
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
 from ivr.store.db import Database
-
-_bearer = HTTPBearer(auto_error=False, description="the value of IVR_ADMIN_TOKEN")
 
 
 def settings(request: Request) -> Settings:
@@ -37,17 +29,3 @@ def live_contexts(request: Request) -> LiveContexts:
         state.live_contexts = LiveContexts()
     registry: LiveContexts = state.live_contexts
     return registry
-
-
-async def require_token(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    expected = settings(request).admin_token
-    if not expected:
-        raise HTTPException(401, "the admin API is closed: set IVR_ADMIN_TOKEN",
-                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-    given = credentials.credentials if credentials is not None else ""
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(401, "missing or wrong bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip

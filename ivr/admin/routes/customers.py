@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from ivr.admin.deps import database, require_token
+from ivr.admin import auth
+from ivr.admin.deps import database
 from ivr.customers.history import ContactHistory
 from ivr.store.db import Database
 from ivr.store.domain import Customer, Interaction
@@ -96,7 +97,7 @@ class InteractionPublic(BaseModel):
 
 
 router = APIRouter(prefix="/api/customers", tags=["customers"],
-                   dependencies=[Depends(require_token)])  # fmt: skip
+                   dependencies=[Depends(auth.viewer)])  # fmt: skip
 Db = Annotated[Database, Depends(database)]
 
 

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from ivr.admin.deps import database, live_contexts, require_token, settings
+from ivr.admin import auth
+from ivr.admin.deps import database, live_contexts, settings
 from ivr.admin.routes.customers import InteractionPublic, TurnPublic
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
@@ -54,7 +55,7 @@ class RepeatReport(BaseModel):
     window_days: int
     rows: list[RepeatRow]
 
-router = APIRouter(prefix="/api", tags=["interactions"], dependencies=[Depends(require_token)])
+router = APIRouter(prefix="/api", tags=["interactions"], dependencies=[Depends(auth.viewer)])
 Db = Annotated[Database, Depends(database)]
 
 
@@ -66,7 +67,8 @@ async def _owner(db: Database, caller: str, region: str) -> int | None:
     return owners[0].id if len(owners) == 1 else None
 
 
-@router.post("/interactions", status_code=201, response_model=InteractionPublic)
+@router.post("/interactions", status_code=201, response_model=InteractionPublic,
+             dependencies=[Depends(auth.operator)])
 async def post_interaction(
     db: Db, config: Annotated[Settings, Depends(settings)], body: InteractionCreate
 ) -> InteractionPublic:
