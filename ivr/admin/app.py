@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from ivr import __version__
-from ivr.admin import problems
-from ivr.admin.routes import flows
+from ivr.admin import console, problems
+from ivr.admin.routes import customers, flows, interactions
 from ivr.config import Settings
 from ivr.store.db import Database
 
@@ -17,6 +18,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     problems.install(app)
     app.include_router(flows.router)
+    app.include_router(customers.router)
+    app.include_router(interactions.router)
+    app.include_router(console.router)
+    app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
 
     @app.get("/api/health")
     async def health() -> dict[str, str]:

@@ -1,0 +1,56 @@
+"""Sign in by pasting a token (kept in an HttpOnly, SameSite=Strict cookie) and sign out."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ivr.admin.auth import COOKIE_NAME
+from ivr.admin.console.web import LOGIN_PATH, db_of, page, signed_in
+from ivr.store.repositories.tokens import TokenRepository
+
+router = APIRouter(prefix="/console")
+COOKIE_MAX_AGE = 12 * 3600
+
+
+def _safe_next(target: str) -> str:
+    # Only local console paths: an open redirect would let a link send users elsewhere.
+    ok = target.startswith("/console/") and not target.startswith("//") and "\\" not in target
+    return target if ok else "/console/"
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/console/") -> HTMLResponse:  # noqa: A002
+    return page(request, "login.html", None, next=_safe_next(next), error=None)
+
+
+@router.post("/login", response_model=None)
+async def login(
+    request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/console/",  # noqa: A002
+) -> Response:
+    secret = token.strip()
+    found = await asyncio.to_thread(TokenRepository(db_of(request)).authenticate, secret)
+    if found is None:
+        return page(request, "login.html", None, next=_safe_next(next),
+                    error="That token is not valid (or was revoked). Create one with "
+                          "'ivr admin token create --role admin'.")
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(COOKIE_NAME, secret, max_age=COOKIE_MAX_AGE, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout() -> RedirectResponse:
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+@router.get("/")
+async def home(request: Request) -> RedirectResponse:
+    token = await signed_in(request)
+    return RedirectResponse("/console/flows" if token else LOGIN_PATH, status_code=303)
