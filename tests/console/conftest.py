@@ -22,6 +22,7 @@ from ivr.admin.app import create_app
 from ivr.config import Settings
 from ivr.flows.files import import_dialplans
 from ivr.store.db import Database, upgrade
+from ivr.store.demo import load_demo
 from ivr.store.repositories.tokens import TokenRepository
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -48,8 +49,9 @@ def console_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     upgrade(url)
     db = Database(url)
     import_dialplans(db, REPO / "dialplans", publish="missing")
+    load_demo(db)  # customers with a contact history: reports and journeys have data
     tokens = TokenRepository(db)
-    secrets = {role: tokens.create(f"{role}-e2e", role)[1] for role in ("viewer", "admin")}
+    secrets = {role: tokens.create(f"{role}-e2e", role)[1] for role in ("viewer", "operator", "admin")}
     app = create_app(Settings(database_url=url, prompts_dir=REPO / "prompts"), db)
     # A socket we bound and listen on: connections queue in its backlog until uvicorn accepts,
     # so nothing has to wait for the server to come up.
