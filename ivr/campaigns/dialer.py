@@ -193,6 +193,8 @@ class Dialer:
         assert claim.attempt is not None
         att = await asyncio.to_thread(self.repo.attempt, claim.attempt.id)
         contact = claim.contact
+        if att.amd is not None:
+            outcome = "answered"  # our flow ran on this channel, whatever the AMI said
         decision = decide(claim.campaign, contact, outcome, att.amd, att.response)
         now = self.clock()
         ok = await asyncio.to_thread(

@@ -123,16 +123,16 @@ class DialingRepository:
 
     def mark_answered(self, attempt_id: int, now: datetime) -> None:
         with self._db.session(write=True) as s:
-            row = s.get(CallAttemptRow, attempt_id)
+            row = s.get(CallAttemptRow, attempt_id, with_for_update=True)
             if row is not None and row.state == "originating":
-                row.state, row.answered_at = "answered", now
+                row.state, row.answered_at = "answered", row.answered_at or now
 
     def record_flow(self, channel_id: str, *, amd: str | None = None,
                     response: str | None = None) -> CallAttempt | None:
         """What the notification flow learned on the answered leg (AMD result, key pressed)."""
         with self._db.session(write=True) as s:
             row = s.scalars(select(CallAttemptRow).where(
-                CallAttemptRow.channel_id == channel_id)).first()
+                CallAttemptRow.channel_id == channel_id).with_for_update()).first()
             if row is None:
                 return None
             if amd is not None:
@@ -140,7 +140,9 @@ class DialingRepository:
             if response is not None:
                 row.response = response
             if row.answered_at is None:
-                row.state, row.answered_at = "answered", now_utc()
+                row.answered_at = now_utc()
+            if row.state == "originating":
+                row.state = "answered"
             return to_attempt(row)
 
     def settle(self, contact_id: int, owner: str, *, attempt_id: int | None, outcome: str | None,
