@@ -6,22 +6,39 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from ivr.auth.factory import otp_from_settings
 from ivr.call.session import AgiLink
 from ivr.config import Settings
+from ivr.customers.context import LiveContexts
+from ivr.customers.factory import lookup_from_settings
 from ivr.flows import builtin
 from ivr.flows.catalog import FlowCatalog
 from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner
-from ivr.flows.services import StoreServices
+from ivr.flows.services import CallerServices, StoreServices
 from ivr.store.db import Database
 
 log = logging.getLogger(__name__)
 CallHandler = Callable[[AgiLink], Awaitable[None]]
 
 
-def make_call_handler(db: Database, settings: Settings) -> CallHandler:
+def make_services(
+    db: Database, settings: Settings, *, live: LiveContexts | None = None
+) -> CallerServices:
+    """The flows' hooks: the CRM (IVR_CRM_URL, else the store) within IVR_CRM_BUDGET_MS, OTP
+    when IVR_OTP_SECRET is set (senders: IVR_SMS_URL, IVR_SMTP_HOST), transfer contexts in
+    `live` (share it with the admin app as `app.state.live_contexts`)."""
+    return CallerServices(
+        db, lookup_from_settings(db, settings), otp=otp_from_settings(db, settings),
+        store=StoreServices(db, region=settings.default_region), live=live,
+    )  # fmt: skip
+
+
+def make_call_handler(
+    db: Database, settings: Settings, *, live: LiveContexts | None = None
+) -> CallHandler:
     catalog = FlowCatalog(db, default_flow=settings.default_flow)
-    services = StoreServices(db, region=settings.default_region)
+    services = make_services(db, settings, live=live)
     return CallRunner(db, catalog, services, (builtin.NAME, builtin.welcome)).handle
 
 

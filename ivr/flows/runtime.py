@@ -36,6 +36,8 @@ class FlowContext:
     customer: dict[str, Any] | None = None
     variables: dict[str, str] = field(default_factory=dict)
     language: str | None = None
+    told: list[str] = field(default_factory=list)  # what the IVR told that an agent should know
+    state: dict[str, Any] = field(default_factory=dict)  # the hooks' memory of this call
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,32 @@ class Runtime:
         """Say text when TTS works, else play the prompt; returns a key that interrupted."""
         if spoken is None:
             return None
-        if spoken.text is not None and self.tts_ok:
-            try:
-                await self.call.say(self.render(spoken.text))
-                return None
-            except FeatureUnavailable as err:
-                self.tts_ok = False
-                log.info("call %s: %s; playing prompts instead", self.call.channel, err)
+        if spoken.text is not None and await self.say_text(self.render(spoken.text)):
+            return None
         if spoken.prompt is not None:
             return await self.call.play(spoken.prompt, interrupt=interrupt)
         return None
+
+    async def say_text(self, text: str) -> bool:
+        """Speak `text` as it is (TTS); False when this call cannot synthesize speech."""
+        if not self.tts_ok:
+            return False
+        try:
+            await self.call.say(text)
+        except FeatureUnavailable as err:
+            self.tts_ok = False
+            log.info("call %s: %s; playing prompts instead", self.call.channel, err)
+            return False
+        return True
+
+    async def interaction_id(self) -> int | None:
+        """The interaction the runner opened for this call (IVR_INTERACTION_ID), read once."""
+        if "interaction_id" not in self.ctx.state:
+            value = await self.call.get_var("IVR_INTERACTION_ID")
+            number = int(value) if value and value.isdigit() else None
+            self.ctx.state["interaction_id"] = number
+        found = self.ctx.state["interaction_id"]
+        return found if isinstance(found, int) else None
 
     async def ask(
         self, spoken: Spoken | None, *, mode: GatherMode, max_digits: int = 1,

@@ -12,6 +12,7 @@ from ivr.flows.nodes.branch import Branch
 from ivr.flows.nodes.callback import CallbackRequest
 from ivr.flows.nodes.gather import Gather
 from ivr.flows.nodes.goto import Goto
+from ivr.flows.nodes.greet import Greet
 from ivr.flows.nodes.hangup import Hangup
 from ivr.flows.nodes.lookup import Lookup
 from ivr.flows.nodes.menu import Menu
@@ -23,6 +24,7 @@ from ivr.flows.nodes.transfer import Transfer
 NODE_KINDS: dict[str, type[NodeBase]] = {
     "say": Say,
     "play": Play,
+    "greet": Greet,
     "menu": Menu,
     "gather": Gather,
     "branch": Branch,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from ivr.flows.nodes.base import Routed
-from ivr.flows.services import ACTION_DATA, ACTION_OUTCOMES
+from ivr.flows.services import ACTION_DATA, ACTION_OUTCOMES, told_summary
 
 if TYPE_CHECKING:
     from ivr.flows.runtime import Runtime
@@ -31,5 +31,8 @@ class SelfService(Routed):
         rt.intent = rt.intent or self.intent or self.action
         if result.outcome not in NOT_SERVED:
             rt.self_served = True
+        told = told_summary(self.action, result.outcome, result.data)
+        if told:
+            rt.ctx.told.append(told)
         rt.record(node_id, "self_service", f"{self.action}:{result.outcome}")
         return self.route(result.outcome)

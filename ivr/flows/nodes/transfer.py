@@ -1,5 +1,7 @@
 """`transfer`: hand the caller to a queue or an extension with priority and skill, passing what
-the IVR learned as IVR_* channel variables so the agent need not ask again."""
+the IVR learned as IVR_* channel variables so the agent need not ask again: the session
+variables plus the TransferContext (who, authenticated, intent, what the IVR already told),
+which services that observe transfers publish for the agent's screen (LiveContexts)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from ivr.customers.context import TransferContext
 from ivr.flows.nodes.base import MaybeSpoken, NodeBase, VarName
 from ivr.flows.positions import FieldPath
+from ivr.flows.services import TransferObserver
 
 if TYPE_CHECKING:
     from ivr.flows.runtime import Runtime
@@ -49,8 +53,40 @@ class Transfer(NodeBase, MaybeSpoken):
             out["customer_id"] = str(rt.ctx.customer["id"])
         return out
 
+    async def transfer_context(self, rt: Runtime) -> TransferContext:
+        customer = rt.ctx.customer or {}
+        variables = rt.ctx.variables
+        authenticated = variables.get("authenticated") == "yes"
+        raw_id = customer.get("id")
+        extra = {"transfer_to": self.destination()}
+        if raw_id is not None and not str(raw_id).isdigit():
+            extra["crm_customer_id"] = str(raw_id)
+        if "auth_result" in variables:
+            extra["auth_result"] = variables["auth_result"]
+        if variables.get("auth_result") == "locked":
+            extra["reason"] = "otp_locked"
+        return TransferContext(
+            channel_id=rt.call.channel, caller=rt.ctx.caller,
+            customer_id=int(raw_id) if raw_id is not None and str(raw_id).isdigit() else None,
+            customer_name=customer.get("name"), authenticated=authenticated,
+            auth_method="otp" if authenticated else ("caller_id" if customer else None),
+            intent=rt.intent, told=tuple(rt.ctx.told),
+            interaction_id=await rt.interaction_id(),
+            language=rt.ctx.language or rt.model.language, at=rt.now(), extra=extra,
+        )  # fmt: skip
+
     async def run(self, rt: Runtime, node_id: str) -> str | None:
         rt.outcome = "transferred"
         await rt.speak(self.spoken())
-        await rt.call.transfer(self.destination(), self.context_vars(rt))
+        context = await self.transfer_context(rt)
+        values = self.context_vars(rt)
+        for name, value in context.channel_variables().items():
+            if value:  # an empty IVR_INTERACTION_ID must not clear the runner's
+                values[name.removeprefix("IVR_").lower()] = value
+        if isinstance(rt.services, TransferObserver):
+            await rt.services.transferring(rt.ctx, context)
+        # Caller-influenced text (CRM names, intents posted by other systems) on one line:
+        # the AGI encoder refuses CR/LF.
+        flat = {name: " ".join(value.split()) for name, value in values.items()}
+        await rt.call.transfer(self.destination(), flat)
         return None
