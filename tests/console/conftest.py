@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import BrowserContext, Page, Response, sync_playwright
 
 from ivr.admin.app import create_app
 from ivr.config import Settings
@@ -24,8 +25,6 @@ from ivr.flows.files import import_dialplans
 from ivr.store.db import Database, upgrade
 from ivr.store.demo import load_demo
 from ivr.store.repositories.tokens import TokenRepository
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).parents[2]
 ARTIFACTS = REPO / "artifacts" / "console"
@@ -51,7 +50,8 @@ def console_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     import_dialplans(db, REPO / "dialplans", publish="missing")
     load_demo(db)  # customers with a contact history: reports and journeys have data
     tokens = TokenRepository(db)
-    secrets = {role: tokens.create(f"{role}-e2e", role)[1] for role in ("viewer", "operator", "admin")}
+    roles = ("viewer", "operator", "admin")
+    secrets = {role: tokens.create(f"{role}-e2e", role)[1] for role in roles}
     app = create_app(Settings(database_url=url, prompts_dir=REPO / "prompts"), db)
     # A socket we bound and listen on: connections queue in its backlog until uvicorn accepts,
     # so nothing has to wait for the server to come up.
@@ -71,11 +71,11 @@ def console_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with playwright_sync.sync_playwright() as p:
+    with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
             viewport={"width": 1440, "height": 1000},
@@ -90,11 +90,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 class Browse:
     """One tab with its console messages and page errors collected."""
 
-    page: playwright_sync.Page
+    page: Page
     base: str
     problems: list[str] = field(default_factory=list)
 
-    def go(self, path: str) -> playwright_sync.Response | None:
+    def go(self, path: str) -> Response | None:
         return self.page.goto(self.base + path)
 
     def shot(self, name: str) -> Path:
@@ -114,7 +114,7 @@ class Browse:
 
 
 @pytest.fixture
-def tab(browser: playwright_sync.BrowserContext, console_app: Console) -> Iterator[Browse]:
+def tab(browser: BrowserContext, console_app: Console) -> Iterator[Browse]:
     browser.clear_cookies()
     page = browser.new_page()
     page.set_default_timeout(TIMEOUT_MS)

@@ -19,9 +19,9 @@ DRAWN_PIXELS = """(canvas) => {
 def _seed(console: Console) -> None:
     now = datetime.now(UTC)
     calls = InteractionRepository(console.db)
-    for i, (outcome, intent) in enumerate([("self_served", "billing_balance"),
-                                           ("transferred", "e2e_outage"), ("transferred", "e2e_outage"),
-                                           ("abandoned", None)]):
+    calls_made = [("self_served", "billing_balance"), ("transferred", "e2e_outage"),
+                  ("transferred", "e2e_outage"), ("abandoned", None)]
+    for i, (outcome, intent) in enumerate(calls_made):
         start = now - timedelta(hours=i + 1)
         calls.record(f"+1555000100{i}", "voice", start, start + timedelta(seconds=60), outcome,
                      intent=intent, flow_name="main-en", flow_version=1)

@@ -70,13 +70,16 @@ def _place(flow: FlowFile) -> tuple[dict[str, Placed], int, int]:
 
 
 def _edge_svg(a: Placed, b: Placed, label: str) -> str:
-    x1, y1 = a.x + NODE_W / 2, a.y + NODE_H
-    x2, y2 = b.x + NODE_W / 2, b.y
+    x1: float = a.x + NODE_W / 2
+    y1: float = a.y + NODE_H
+    x2: float = b.x + NODE_W / 2
+    y2: float = b.y
     if b.y <= a.y:  # back or sideways edge: loop around the right side
         x1, y1, x2, y2 = a.x + NODE_W, a.y + NODE_H / 2, b.x + NODE_W, b.y + NODE_H / 2
         bend = max(x1, x2) + 40
         d = f"M{x1},{y1} C{bend},{y1} {bend},{y2} {x2},{y2}"
-        lx, ly = bend - 6, (y1 + y2) / 2
+        lx: float = bend - 6
+        ly: float = (y1 + y2) / 2
     else:
         mid = (y1 + y2) / 2
         d = f"M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}"

@@ -23,13 +23,13 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str = "/console/") -> HTMLResponse:  # noqa: A002
+async def login_form(request: Request, next: str = "/console/") -> HTMLResponse:
     return page(request, "login.html", None, next=_safe_next(next), error=None)
 
 
 @router.post("/login", response_model=None)
 async def login(
-    request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/console/",  # noqa: A002
+    request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "/console/",
 ) -> Response:
     secret = token.strip()
     found = await asyncio.to_thread(TokenRepository(db_of(request)).authenticate, secret)

@@ -4,6 +4,7 @@ roll back, simulator). Edits go to the JSON API from the browser; the page is re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -80,10 +81,8 @@ def _editor_context(request: Request, name: str, version: int | None) -> dict[st
         raise HTTPException(404, f"flow {name!r} has no version {version}")
     text = chosen.yaml if chosen else STARTER.format(name=name)
     language = "en"
-    try:
+    with contextlib.suppress(FlowError):  # an invalid text is shown as is, in English
         language = compile_flow(text, "<flow>").model.language or "en"
-    except FlowError:
-        pass
     return {"name": name, "versions": versions, "chosen": chosen, "yaml": text,
             "graph": graph_markup(text), "language": language,
             "published": next((v.version for v in versions if v.state == "published"), None)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +30,7 @@ REPEAT_WINDOW = timedelta(days=7)
 class Table:
     title: str
     header: tuple[str, ...]
-    rows: list[tuple[Cell, ...]]
+    rows: Sequence[Sequence[Cell]]
 
     def csv(self) -> str:
         out = io.StringIO()
@@ -58,7 +58,8 @@ def calls_per_hour(db: Database, since: datetime) -> Table:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for started, outcome, _ in _voice(db, since):
         counts[started.strftime("%Y-%m-%d %H:00")][outcome or "unknown"] += 1
-    rows = [(hour, sum(c.values()), *(c[o] for o in OUTCOMES)) for hour, c in sorted(counts.items())]
+    rows: list[list[Cell]] = [[hour, sum(c.values()), *(c[o] for o in OUTCOMES)]
+                              for hour, c in sorted(counts.items())]
     return Table("Calls per hour", ("hour_utc", "calls", *OUTCOMES), rows)
 
 
@@ -86,7 +87,7 @@ def top_intents(db: Database, since: datetime) -> Table:
 
 def repeat_contacts(db: Database, since: datetime) -> Table:
     items = ContactRepository(db).between(since - REPEAT_WINDOW, datetime.now(UTC))
-    rows = [(r.reason, r.contacts, r.repeats, round(100 * r.rate, 1))
+    rows: list[tuple[Cell, ...]] = [(r.reason, r.contacts, r.repeats, round(100 * r.rate, 1))
             for r in repeat_report(items, since, REPEAT_WINDOW)]
     return Table("Repeat contacts within 7 days", ("reason", "contacts", "repeats",
                                                    "repeat_percent"), rows)
@@ -101,7 +102,8 @@ def campaign_reach(db: Database, since: datetime) -> Table:
             day = days[_utc(started).strftime("%Y-%m-%d")]
             day[0] += 1
             day[1] += int(outcome == "answered" and amd != "machine")
-    rows = [(d, n, r, round(100 * r / n, 1)) for d, (n, r) in sorted(days.items())]
+    rows: list[tuple[Cell, ...]] = [(d, n, r, round(100 * r / n, 1))
+                                     for d, (n, r) in sorted(days.items())]
     return Table("Campaign reach rate", ("day", "attempts", "reached", "reach_percent"), rows)
 
 
@@ -117,7 +119,7 @@ def otp_outcomes(db: Database, since: datetime) -> Table:
         for at, action in s.execute(query):
             days[_utc(at).strftime("%Y-%m-%d")][OTP_COLUMNS[action]] += 1
     names = tuple(OTP_COLUMNS.values())
-    rows = [(day, *(c[n] for n in names)) for day, c in sorted(days.items())]
+    rows: list[list[Cell]] = [[day, *(c[n] for n in names)] for day, c in sorted(days.items())]
     return Table("OTP verifications and lockouts", ("day", *names), rows)
 
 
