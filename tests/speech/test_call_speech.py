@@ -1,0 +1,134 @@
+"""A call in the emulator answers a speech menu with real caller audio over AudioSocket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from ivr.call.errors import FeatureUnavailable
+from ivr.call.media import MediaPath
+from ivr.call.session import Call, Gathered
+from ivr.telephony.emulator import agi_audiosocket
+from ivr.telephony.emulator.agi_call import CallProfile, wav_prompt_lengths
+from ivr.telephony.emulator.agi_caller import Audio, PressWhenAsked, Speech, Step
+from ivr.telephony.emulator.agi_emulator import AgiEmulator
+from ivr.telephony.emulator.agi_events import AppExecuted, PromptPlayed
+from ivr.telephony.fastagi import AgiChannel, FastAgiServer
+from tests.speech.conftest import FIXTURES, PROMPTS
+
+CALL_TIMEOUT = 30.0
+MENU_SECONDS = 65562 / 2 / 8000  # prompts/en/welcome-menu.wav
+LENGTHS = wav_prompt_lengths(PROMPTS / "en")
+BRANCHES = {"go": "ivr/thank-you", "stop": "ivr/goodbye", "billing": "ivr/thank-you"}
+
+
+@dataclass
+class Outcome:
+    gathered: list[Gathered] = field(default_factory=list)
+    errors: list[Exception] = field(default_factory=list)
+
+
+async def place(
+    media: MediaPath | None, steps: Sequence[Step],
+    script: Callable[[Call, Outcome], Awaitable[None]], language: str = "en",
+) -> tuple[AgiEmulator, Outcome]:  # fmt: skip
+    outcome = Outcome()
+
+    async def handler(channel: AgiChannel) -> None:
+        call = Call(channel, media=media)
+        try:
+            await script(call, outcome)
+        except FeatureUnavailable as err:
+            outcome.errors.append(err)
+        await call.hangup()
+
+    async with FastAgiServer(handler, "127.0.0.1", 0) as server:
+        emu = AgiEmulator(f"agi://127.0.0.1:{server.port}/ivr", caller=steps,
+                          profile=CallProfile(language=language),
+                          prompts=lambda name: LENGTHS.get(name.removeprefix("ivr/")))
+        await asyncio.wait_for(emu.run(), CALL_TIMEOUT)
+    return emu, outcome
+
+
+def menu(phrases: Sequence[str]) -> Callable[[Call, Outcome], Awaitable[None]]:
+    async def script(call: Call, outcome: Outcome) -> None:
+        await call.answer()
+        got = await call.gather(prompt="ivr/welcome-menu", mode="both", phrases=phrases,
+                                timeout=4.0)
+        outcome.gathered.append(got)
+        branch = BRANCHES.get(got.text)
+        if branch:
+            await call.play(branch)
+
+    return script
+
+
+def prompts_played(emu: AgiEmulator) -> list[str]:
+    return [e.name for e in emu.events.of(PromptPlayed)]
+
+
+async def test_recorded_go_over_the_menu_prompt_barges_in_and_reaches_the_go_branch(
+    media: MediaPath,
+) -> None:
+    said = Audio(0, wav=str(FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"), after_ms=1000)
+    emu, outcome = await place(media, [said], menu(["go", "stop"]))
+    assert [(g.mode, g.text) for g in outcome.gathered] == [("speech", "go")]
+    assert prompts_played(emu) == ["ivr/thank-you"]
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert 0.8 < heard < MENU_SECONDS - 1.0  # the prompt stopped when the caller spoke
+
+
+async def test_recorded_stop_reaches_the_stop_branch(media: MediaPath) -> None:
+    said = Audio(0, wav=str(FIXTURES / "commands" / "stop_563aa4e6_nohash_2.wav"),
+                 after_ms=500)
+    emu, outcome = await place(media, [said], menu(["go", "stop"]))
+    assert [g.text for g in outcome.gathered] == ["stop"]
+    assert prompts_played(emu) == ["ivr/goodbye"]
+
+
+async def test_caller_saying_billing_reaches_the_billing_branch(media: MediaPath) -> None:
+    emu, outcome = await place(media, [Speech(0, text="billing")],
+                               menu(["billing", "technical support"]))
+    assert [(g.mode, g.text, g.reason) for g in outcome.gathered] == [
+        ("speech", "billing", "speech")]
+    assert prompts_played(emu) == ["ivr/thank-you"]
+
+
+async def test_a_key_during_a_speech_menu_is_taken_as_a_key(media: MediaPath) -> None:
+    emu, outcome = await place(media, [PressWhenAsked("2")], menu(["go", "stop"]))
+    assert [(g.mode, g.digits) for g in outcome.gathered] == [("dtmf", "2")]
+    assert agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds < MENU_SECONDS
+
+
+async def test_silence_times_out_after_the_whole_prompt(media: MediaPath) -> None:
+    emu, outcome = await place(media, [], menu(["go", "stop"]))
+    assert [(g.reason, g.text) for g in outcome.gathered] == [("timeout", "")]
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert heard > MENU_SECONDS - 0.1
+
+
+async def test_without_a_media_path_speech_is_unavailable_and_nothing_runs() -> None:
+    emu, outcome = await place(None, [], menu(["go"]))
+    assert len(outcome.errors) == 1 and "media path" in str(outcome.errors[0])
+    assert not emu.events.of(AppExecuted)
+
+
+async def test_a_language_without_a_model_is_unavailable_before_any_audio(
+    media: MediaPath,
+) -> None:
+    emu, outcome = await place(media, [], menu(["ja"]), language="de")
+    assert len(outcome.errors) == 1 and "'de'" in str(outcome.errors[0])
+    assert not emu.events.of(AppExecuted)
+
+
+async def test_say_streams_synthesized_speech_to_the_caller(media: MediaPath) -> None:
+    async def script(call: Call, outcome: Outcome) -> None:
+        await call.say("Your balance is 12 dollars and 50 cents.")
+
+    emu, outcome = await place(media, [], script)
+    assert outcome.errors == []
+    [app] = emu.events.of(AppExecuted)
+    assert app.app == "AudioSocket" and app.result == 0
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert 1.5 < heard < 6.0
