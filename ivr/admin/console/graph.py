@@ -16,6 +16,7 @@ from ivr.flows.schema import FlowFile
 NODE_W, NODE_H = 150, 46
 GAP_X, GAP_Y = 30, 64
 MARGIN = 24
+MAX_PER_ROW = 4  # wider layers wrap, so the graph fits the panel at a readable scale
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def _layers(flow: FlowFile) -> list[list[str]]:
         if node_id in depth:
             rows[depth[node_id]].append(node_id)
     orphans = [n for n in flow.nodes if n not in depth]
-    return rows + ([orphans] if orphans else [])
+    layers = rows + ([orphans] if orphans else [])
+    return [layer[i:i + MAX_PER_ROW] for layer in layers for i in range(0, len(layer), MAX_PER_ROW)]
 
 
 def _place(flow: FlowFile) -> tuple[dict[str, Placed], int, int]:
@@ -107,11 +109,11 @@ def flow_svg(flow: FlowFile) -> Markup:
         for node_id, node in flow.nodes.items() for e in node.edges() if e.target in placed
     ]
     nodes = [_node_svg(p, p.node_id == flow.start) for p in placed.values()]
-    defs = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-            'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
+    defs = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerUnits="userSpaceOnUse" '
+            'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
             '</marker></defs>')
     return Markup(
         f'<svg class="flow-graph" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'aria-label="graph of flow {escape(flow.flow)}" width="{width + 60}" height="{height}" '
+        f'aria-label="graph of flow {escape(flow.flow)}" width="100%" '
         f'viewBox="0 0 {width + 60} {height}">{defs}{"".join(edges)}{"".join(nodes)}</svg>'
     )

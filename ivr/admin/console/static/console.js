@@ -331,6 +331,10 @@ document.addEventListener("DOMContentLoaded", () => {
 // Wide graphs are centred on their start node, which sits in the middle of the first row.
 function centreGraph() {
   const wrap = document.getElementById("graph");
-  if (wrap) wrap.scrollLeft = (wrap.scrollWidth - wrap.clientWidth) / 2;
+  const start = wrap && wrap.querySelector(".node.start");
+  if (!start) return;
+  const node = start.getBoundingClientRect();
+  const box = wrap.getBoundingClientRect();
+  wrap.scrollLeft += node.left + node.width / 2 - (box.left + box.width / 2);
 }
 document.addEventListener("DOMContentLoaded", centreGraph);
