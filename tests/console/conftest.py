@@ -70,11 +70,13 @@ def console_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         db.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: sync Playwright keeps an event loop of its own on this thread
+# while it is open, which would upset the asyncio tests of other packages run after these.
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    profile = tmp_path_factory.mktemp("chromium-profile")
+    profile = tmp_path_factory.mktemp("chromium-profile")  # fresh per launch
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,

@@ -109,8 +109,9 @@ def flow_svg(flow: FlowFile) -> Markup:
         for node_id, node in flow.nodes.items() for e in node.edges() if e.target in placed
     ]
     nodes = [_node_svg(p, p.node_id == flow.start) for p in placed.values()]
-    defs = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerUnits="userSpaceOnUse" '
-            'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/>'
+    defs = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
+            'markerUnits="userSpaceOnUse" markerHeight="8" orient="auto-start-reverse">'
+            '<path d="M0,0 L10,5 L0,10 z"/>'
             '</marker></defs>')
     return Markup(
         f'<svg class="flow-graph" xmlns="http://www.w3.org/2000/svg" role="img" '
