@@ -66,6 +66,23 @@ class Settings(BaseSettings):
     smtp_host: str | None = Field(None, description="SMTP server for e-mailed codes; unset = none")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
     smtp_from: str = Field("ivr@localhost", description="sender address of e-mailed codes")
+    dialer_name: str | None = Field(
+        None, description="name of this dialer's leases, unique per process; unset = host name"
+    )
+    dialer_trunk: str = Field(
+        "Local/{number}@outbound",
+        description="dial string of notification calls; {number} = the E.164 digits",
+    )
+    dialer_context: str = Field(
+        "ivr-notify", description="context answered notification calls run (AMD, AGI notify)"
+    )
+    dialer_caller_id: str | None = Field(None, description="caller ID of notification calls")
+    dialer_max_channels: int = Field(
+        30, ge=1, description="most notification calls in progress at once (per Asterisk)"
+    )
+    dialer_calls_per_second: float = Field(
+        10.0, gt=0, description="most notification calls started per second"
+    )
 
     @field_validator("ami_url")
     @classmethod
