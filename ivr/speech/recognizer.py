@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+from ivr.speech.audio import FRAME_BYTES
 from ivr.speech.digits import to_digits
 from ivr.speech.errors import SpeechError
 from ivr.speech.grammar import Grammar
@@ -119,7 +120,7 @@ class Recognizer:
         return self._stream
 
     async def feed(self, frame: bytes) -> None:
-        """Queue a frame; a batch is handed to the engine unless one is already there."""
+        """Queue a frame; queued frames go to the engine together unless a batch is in there."""
         self._pending.append(frame)
         if self._busy is None or self._busy.done():
             self._busy = asyncio.ensure_future(self._drain())
@@ -128,8 +129,8 @@ class Recognizer:
         stream = await self._ensure()
         loop = asyncio.get_running_loop()
         while self._pending:
-            batch, self._pending = b"".join(self._pending), []
-            partial = await loop.run_in_executor(_workers, stream.accept, batch)
+            batch, self._pending = self._pending, []
+            partial = await loop.run_in_executor(_workers, accept_frames, stream, batch)
             if partial:
                 self.partial = partial
 
@@ -149,10 +150,19 @@ class Recognizer:
         return to_digits(self.partial) if self.grammar.kind == "digits" else ""
 
 
+def accept_frames(stream: EngineStream, frames: list[bytes]) -> str | None:
+    """Frame by frame even when they arrive in a batch: an engine's own endpointing then sees
+    the same 20 ms steps however the batches fell, so results do not depend on timing."""
+    partial = None
+    for frame in frames:
+        partial = stream.accept(frame) or partial
+    return partial
+
+
 def transcribe_pcm(engine: Engine, grammar: Grammar, pcm: bytes) -> Result:
-    """Synchronous one-shot recognition (benchmarks, CLI worker threads)."""
+    """Synchronous recognition of a whole recording in 20 ms frames (benchmarks)."""
     stream = engine.stream(grammar)
-    stream.accept(pcm)
+    accept_frames(stream, [pcm[i:i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)])
     started = time.perf_counter()
     text, confidence = stream.finish()
     result = interpret(text, confidence, grammar, engine.name)
