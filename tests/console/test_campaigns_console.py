@@ -71,12 +71,22 @@ def test_a_viewer_sees_campaigns_but_no_controls(tab: Browse, console_app: Conso
     tab.check()
 
 
-@pytest.mark.xfail(reason="the campaigns JSON API and a dialer the admin app can drive against "
-                          "the AMI emulator have not landed; the console page runs on the "
-                          "repositories and shows progress as contacts settle", strict=True)
+@pytest.mark.xfail(reason="the admin app runs no dialer: nothing dials a started campaign "
+                          "against the AMI emulator in this fixture yet (needs the dialer wired "
+                          "into the served app)", strict=True)
 def test_a_started_campaign_is_dialled_by_the_emulator_and_progress_shows_it(
-    tab: Browse, console_app: Console
+    tab: Browse, console_app: Console, tmp_path: Path
 ) -> None:
     tab.login(console_app.tokens["operator"])
-    response = tab.page.request.get(console_app.base + "/api/campaigns")
-    assert response.status == 200
+    tab.go("/console/campaigns")
+    tab.page.fill("#campaign-name", "dialled-by-emulator")
+    tab.page.press("#campaign-name", "Enter")
+    tab.page.wait_for_url("**/console/campaigns/dialled-by-emulator")
+    upload = tmp_path / "contacts.csv"
+    upload.write_text(CSV, encoding="utf-8")
+    tab.page.set_input_files("#csv-file", str(upload))
+    tab.page.click("#upload-form button[type=submit]")
+    tab.page.locator("#rejections").wait_for()
+    tab.page.click("#start-btn")
+    tab.page.wait_for_function(  # only a dialer can move this; the test settles nothing
+        "() => document.getElementById('finished-count').textContent === '2'", timeout=3000)
