@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 DB_URL ?= sqlite:///var/ivr.db
 
 # System programs ivr runs (text-to-speech); `make` says how to install any that is missing.
-SYSTEM_PROGRAMS := espeak-ng
-DEBIAN_PACKAGES := espeak-ng
+# espeak-ng speaks dynamic text; chromium runs the console's browser tests (Playwright drives
+# the system browser, it never downloads one). Debian package names equal the program names.
+RUN_PROGRAMS := espeak-ng
+TEST_PROGRAMS := $(RUN_PROGRAMS) chromium
 
-.PHONY: run test lint check pytest bench clean help system
+.PHONY: run test lint check pytest bench clean help system system-test
 
 help:
 	@echo "make run    set up .venv, migrate var/ivr.db, load the demo company, start 'ivr serve'"
@@ -31,12 +33,19 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-system:
-	@missing=""; for p in $(SYSTEM_PROGRAMS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+define require_programs
+	@missing=""; for p in $(1); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "missing system program(s):$$missing -- install with: sudo apt-get install -y $(DEBIAN_PACKAGES)"; \
+	  echo "missing system program(s):$$missing -- install with: sudo apt-get install -y$$missing"; \
 	  exit 1; \
 	fi
+endef
+
+system:
+	$(call require_programs,$(RUN_PROGRAMS))
+
+system-test:
+	$(call require_programs,$(TEST_PROGRAMS))
 
 run: system $(VENV)/.installed
 	$(BIN)/ivr db upgrade
@@ -48,7 +57,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict ivr
 	$(BIN)/lint-imports
 
-pytest: system $(VENV)/.installed-dev
+pytest: system-test $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 
 test: lint pytest
