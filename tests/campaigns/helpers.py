@@ -45,6 +45,8 @@ def contacts(n: int, start: int = 1, **kw: Any) -> list[NewContact]:
 async def until(predicate: Any, timeout: float = 10.0, every: float = 0.02) -> None:
     """Poll a (sync) condition until true; for DB state written by background tasks."""
     async def loop() -> None:
-        while not await asyncio.to_thread(predicate):
-            await asyncio.sleep(every)
+        while True:
+            if await asyncio.to_thread(predicate):
+                return
+            await asyncio.sleep(every)  # the state is in the database: nothing to wait on
     await asyncio.wait_for(loop(), timeout)

@@ -66,4 +66,5 @@ def test_narrow_campaign_window() -> None:
 
 
 def test_time_zone_names_are_checked() -> None:
-    assert is_time_zone("Europe/Berlin") and not is_time_zone("Mars/Olympus") and not is_time_zone("")
+    assert is_time_zone("Europe/Berlin")
+    assert not is_time_zone("Mars/Olympus") and not is_time_zone("")
