@@ -1,0 +1,62 @@
+"""`ivr asr transcribe` on real recordings through the call's turn code (Whisper from PyPI)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from ivr.speech.engines.whisper_engine import WhisperEngine
+from ivr.speech.errors import SpeechError
+from ivr.speech.grammar import Grammar
+from ivr.speech_cli import add_speech_commands, transcribe_file
+from tests.speech.conftest import FIXTURES, ROOT
+
+OTP = {"otp_000_jackson.wav": "710190", "otp_003_jackson.wav": "189048"}
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_speech_commands(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+async def test_single_spoken_digits_with_the_digits_grammar(whisper: WhisperEngine) -> None:
+    for path in sorted((FIXTURES / "fsdd").glob("*.wav")):
+        row = await transcribe_file(whisper, Grammar.digits("en"), path)
+        assert row["digits"] == path.name[0], row
+        assert set(row) == {"file", "text", "digits", "confidence", "ms"}
+        assert 0.0 < row["confidence"] <= 1.0
+
+
+async def test_a_six_digit_code_with_the_expected_length(whisper: WhisperEngine) -> None:
+    for name, code in OTP.items():
+        row = await transcribe_file(whisper, Grammar.digits("en", 6), FIXTURES / "otp6" / name)
+        assert row["digits"] == code
+
+
+async def test_command_words_with_a_phrase_grammar(whisper: WhisperEngine) -> None:
+    grammar = Grammar.parse("yes,no,stop,go")
+    for path in sorted((FIXTURES / "commands").glob("*.wav")):
+        row = await transcribe_file(whisper, grammar, path)
+        assert row["text"] == path.name.split("_")[0]
+
+
+def test_cli_prints_one_json_line_per_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("IVR_PROMPTS_DIR", "prompts")  # a known setting; the rest default
+    monkeypatch.chdir(ROOT)  # the joined Whisper model is kept under var/speech
+    files = [str(FIXTURES / "fsdd" / "3_jackson_5.wav"), str(FIXTURES / "fsdd" / "7_jackson_5.wav")]
+    args = parse(["asr", "transcribe", "--grammar", "digits", *files, "--json"])
+    assert args.func(args) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["file"], r["digits"]) for r in rows] == [(files[0], "3"), (files[1], "7")]
+
+
+def test_cli_names_a_missing_file(tmp_path: Path) -> None:
+    args = parse(["asr", "transcribe", str(tmp_path / "nope.wav")])
+    with pytest.raises(SpeechError, match="no such file"):
+        args.func(args)
