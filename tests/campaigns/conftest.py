@@ -60,8 +60,14 @@ class Pbx:
 
 
 @pytest.fixture
-async def pbx(db: Database) -> AsyncIterator[Pbx]:
-    flow = NotifyFlow(db, confirm_timeout=0.3)
+def confirm_timeout() -> float:
+    """How long the notify flow waits for a key; a module overrides it for slow listeners."""
+    return 0.3
+
+
+@pytest.fixture
+async def pbx(db: Database, confirm_timeout: float) -> AsyncIterator[Pbx]:
+    flow = NotifyFlow(db, confirm_timeout=confirm_timeout)
     agi = FastAgiServer(flow.handle, "127.0.0.1", 0, shutdown_grace=1.0)
     await agi.start()
     ami = AmiEmulator(agi_url=f"agi://127.0.0.1:{agi.port}", ivr_context="ivr-notify",

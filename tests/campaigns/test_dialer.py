@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ivr.campaigns import reports
 from ivr.store.domain import CallAttempt, NewContact
 from ivr.store.models import now_utc
 from ivr.store.repositories.campaigns import CampaignRepository
@@ -68,6 +69,11 @@ async def test_each_outcome_ends_where_it_should(pbx: Pbx) -> None:
     assert CampaignRepository(pbx.db).is_dnc(phone(7))
     assert sorted(d for d, _, _ in pbx.sms.sent) == [phone(i) for i in range(1, 5)]
     assert len(pbx.originates()) == 9 == len(set(pbx.originates()))
+    totals = reports.build(pbx.db, "c1").to_json()["totals"]
+    assert totals == {
+        "attempted": 9, "reached": 4, "confirmed": 1, "machine": 1, "busy_no_answer": 2,
+        "failed": 2, "opted_out": 1, "fallback_sent": 4, "answered": 5, "abandoned": 0,
+        "reach_rate": 0.4444, "abandoned_rate": 0.0}
 
 
 async def test_busy_is_retried_until_attempts_run_out_then_fallback_once(pbx: Pbx) -> None:
