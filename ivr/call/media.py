@@ -58,6 +58,21 @@ class MediaPath:
             confirm_below=float(getattr(settings, "asr_confirm_below", 0.0)),
         )
 
+    async def preload(self, languages: Sequence[str]) -> list[str]:
+        """Load each language's engine now (not on the first caller); returns one line per
+        language that has none, naming the path and the fix, for the server to log."""
+        if self.pool is None:
+            return ["speech: no recognizer configured; speech menus use the keypad"]
+        problems = []
+        for language in languages:
+            try:
+                engine = await self.pool.get(language)
+            except SpeechError as err:
+                problems.append(f"speech ({language}): {err}")
+                continue
+            log.info("speech (%s): %s ready", language, engine.name)
+        return problems
+
 
 @contextlib.asynccontextmanager
 async def audiosocket(link: Any, path: MediaPath) -> AsyncIterator[AudioSocketSession]:

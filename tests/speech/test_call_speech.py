@@ -132,3 +132,26 @@ async def test_say_streams_synthesized_speech_to_the_caller(media: MediaPath) ->
     assert app.app == "AudioSocket" and app.result == 0
     heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
     assert 1.5 < heard < 6.0
+
+
+async def test_a_doubtful_choice_is_confirmed_by_a_spoken_yes(media: MediaPath) -> None:
+    media.confirm_below = 1.0  # every choice is doubtful
+    go = Audio(0, wav=str(FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"), after_ms=500)
+    yes = Audio(0, wav=str(FIXTURES / "commands" / "yes_6a27a9bf_nohash_0.wav"), after_ms=2500)
+    emu, outcome = await place(media, [go, yes], menu(["go", "stop"]))
+    assert [(g.mode, g.text) for g in outcome.gathered] == [("speech", "go")]
+    assert prompts_played(emu) == ["ivr/thank-you"]
+
+
+async def test_a_doubtful_choice_denied_with_no_is_not_taken(media: MediaPath) -> None:
+    media.confirm_below = 1.0
+    go = Audio(0, wav=str(FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"), after_ms=500)
+    no = Audio(0, wav=str(FIXTURES / "commands" / "no_563aa4e6_nohash_2.wav"), after_ms=2500)
+    emu, outcome = await place(media, [go, no], menu(["go", "stop"]))
+    assert [(g.mode, g.text, g.reason) for g in outcome.gathered] == [("speech", "", "empty")]
+    assert prompts_played(emu) == []
+
+
+async def test_preload_names_each_language_without_a_model(media: MediaPath) -> None:
+    problems = await media.preload(["en", "ru"])
+    assert len(problems) == 1 and problems[0].startswith("speech (ru): no speech model for 'ru'")
