@@ -1,5 +1,6 @@
 """`authenticate`: send a one-time code to the contact on file, let the caller key it in,
-verify (with retries); `*` asks for a new code (within the service's limits).
+verify (with retries); `*` asks for a new code (within the service's limits). The code may be
+keyed or, when the call has speech, said digit by digit.
 
 Outcomes: verified, failed, unavailable, and optionally locked (too many wrong codes: the
 service has locked the customer out; unrouted it goes where `failed` goes). `auth_result`
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 class Authenticate(Routed):
     type: Literal["authenticate"]
     method: Literal["otp"] = "otp"
+    # Keys, or keys and spoken digits; None: spoken too unless the flow only listens to keys.
+    mode: Literal["dtmf", "both"] | None = None
     prompt: PromptId = "ivr/auth-enter-code"
     retry_prompt: PromptId = "ivr/auth-code-wrong"
     resent_prompt: PromptId | None = None  # "a new code is on its way"
@@ -62,9 +65,10 @@ class Authenticate(Routed):
         if sent.outcome != "sent":
             return await self._end(rt, node_id, sent.outcome)
         spoken = Spoken(prompt=self.prompt)
+        mode = self.mode or ("dtmf" if rt.defaults.input == "dtmf" else "both")
         tries = resends = 0
         while tries < self.attempts:
-            got = await rt.ask(spoken, mode="dtmf", max_digits=self.code_length)
+            got = await rt.ask(spoken, mode=mode, max_digits=self.code_length)
             if self.resend_key in got.digits and resends < self.resends:
                 resends += 1
                 again = await self._resend(rt, node_id)
