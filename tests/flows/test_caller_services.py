@@ -7,17 +7,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ivr.call.session import Call
 from ivr.customers.crm import CallerLookup
 from ivr.customers.crm_mapping import parse_fields
 from ivr.customers.http_crm import HttpCrm
 from ivr.customers.resilience import TtlCache
+from ivr.flows.catalog import FlowCatalog
+from ivr.flows.files import import_dialplans
+from ivr.flows.runner import CallRunner, FlowResult
 from ivr.flows.runtime import FlowContext
 from ivr.store.db import Database
 from ivr.store.repositories.interactions import InteractionRepository
+from ivr.telephony.emulator.agi_call import CallProfile
+from ivr.telephony.emulator.agi_emulator import AgiEmulator
+from ivr.telephony.emulator.agi_events import Clock, PromptPlayed
+from ivr.telephony.fastagi import FastAgiServer
 from tests.customers.conftest import (
     ANNA_PHONE,
     NOW,
@@ -28,8 +36,8 @@ from tests.customers.conftest import (
     add_people,
 )
 from tests.customers.http_stub import HttpStub, http_stub
-from tests.flows.caller_rig import Rig, make_rig, sample
-from tests.flows.conftest import CallOutcome, When, place_call
+from tests.flows.caller_rig import DIALPLANS, Rig, make_rig, sample
+from tests.flows.conftest import PROMPT_SAMPLES, SCALE, CallOutcome, When, _drive, place_call
 
 AGENT = When("ivr/main-menu", "0")
 
@@ -195,3 +203,43 @@ async def test_stalled_http_crm_still_gives_the_generic_greeting_within_a_second
     assert out.run is not None and out.run.variables["caller_status"] == "unavailable"
     assert out.result.path[:3] == ["identify", "greet", "main-menu"]
     assert greeted and greeted[0] < 1.0  # the promise: no dead air past 1 s
+
+
+async def _runner_call(rig: Rig, runner: CallRunner, script: list[When]) -> list[str]:
+    async with FastAgiServer(runner.handle, "127.0.0.1", 0) as server:
+        emu = AgiEmulator(
+            f"agi://127.0.0.1:{server.port}/ivr", args=["18005550100"],
+            profile=CallProfile(callerid=ANNA_PHONE), clock=Clock(scale=SCALE),
+            prompts=lambda name: PROMPT_SAMPLES,
+        )  # fmt: skip
+        driver = asyncio.create_task(_drive(emu, script))
+        await asyncio.wait_for(emu.run(), 10)
+        await asyncio.wait_for(driver, 10)
+    return [e.name for e in emu.events.events if isinstance(e, PromptPlayed)]
+
+
+async def test_a_call_is_remembered_and_the_next_call_is_offered_the_same_topic(
+    rig: Rig, people: People
+) -> None:
+    # The runner stamps interactions with the real time; the greeting looks back from a minute
+    # ahead, so both calls are in its past.
+    rig.clock.now = datetime.now(UTC) + timedelta(minutes=1)
+    import_dialplans(rig.db, DIALPLANS, publish="missing")
+
+    async def unused(call: Call, result: FlowResult) -> None:
+        raise AssertionError("main-en should answer")
+
+    runner = CallRunner(rig.db, FlowCatalog(rig.db), rig.services, ("unused", unused))
+    first = await _runner_call(
+        rig, runner, [When("ivr/main-menu", "2"), When("ivr/main-anything-else", hangup=True)]
+    )
+    assert "ivr/greet-offer" not in first
+    stored = InteractionRepository(rig.db).get(1)
+    assert (stored.customer_id, stored.intent) == (people.anna.id, "outage")
+
+    second = await _runner_call(
+        rig, runner, [When("ivr/greet-offer", "1"), When("ivr/main-anything-else", hangup=True)]
+    )
+    assert "ivr/main-menu" not in second  # straight to the outage status
+    again = InteractionRepository(rig.db).get(2)
+    assert again.path[:3] == ("identify", "greet-known", "outage")
