@@ -1,23 +1,23 @@
-"""The one-time code said digit by digit: a real recording (six FSDD digits) streamed over
-AudioSocket into an emulated call, recognized by the speech engine, verified by the OTP service.
-
-The code is random in production; here the service is made to issue the recording's digits."""
+"""Calls with a media path (AudioSocket, speech engine, TTS): the one-time code said digit by
+digit — a real recording (six FSDD digits) recognized and verified by the OTP service (the code
+is random in production; here the service is made to issue the recording's digits) — and the
+personal greeting spoken by TTS, which the agent is then told about."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
 
 from ivr.call.media import MediaPath
-from ivr.call.session import Call
+from ivr.call.session import Call, Turn
 from ivr.flows.engine import FlowEngine, FlowRun
 from ivr.flows.runner import FlowResult
 from ivr.flows.validate import compile_flow
 from ivr.store.db import Database
 from ivr.telephony.emulator.agi_call import CallProfile, wav_prompt_lengths
-from ivr.telephony.emulator.agi_caller import Audio
+from ivr.telephony.emulator.agi_caller import Audio, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
 from tests.customers.conftest import ANNA_PHONE, NOW, People, add_people
@@ -45,6 +45,15 @@ nodes:
   thanks: {type: play, prompt: ivr/thank-you, next: bye}
   bye: {type: hangup, prompt: ivr/goodbye}
 """
+GREET_FLOW = """
+flow: greet-by-voice
+language: en
+start: hello
+calendar: {timezone: America/New_York}
+nodes:
+  hello: {type: greet, prompt: ivr/welcome-menu, next: agent}
+  agent: {type: transfer, queue: general}
+"""
 
 
 @pytest.fixture
@@ -67,6 +76,44 @@ async def rig(db: Database, gateway: HttpStub) -> AsyncIterator[Rig]:
     await made.sms.aclose()
 
 
+async def voice_call(
+    rig: Rig, path: MediaPath, flow_text: str, caller: Sequence[Step]
+) -> tuple[FlowRun, list[Turn], AgiEmulator]:
+    flow = compile_flow(flow_text, "voice.yaml")
+    runs: list[tuple[FlowRun, list[Turn]]] = []
+
+    async def handler(channel: AgiChannel) -> None:
+        call = Call(channel, media=path)
+        engine = FlowEngine(flow, rig.services, now=lambda: NOW)
+        runs.append((await engine.run(call, FlowResult()), call.turns))
+
+    lengths = wav_prompt_lengths(PROMPTS / "en")
+    async with FastAgiServer(handler, "127.0.0.1", 0) as server:
+        emu = AgiEmulator(
+            f"agi://127.0.0.1:{server.port}/ivr", caller=caller,
+            profile=CallProfile(callerid=ANNA_PHONE, language="en"),
+            prompts=lambda name: lengths.get(name.removeprefix("ivr/")),
+        )  # fmt: skip
+        await asyncio.wait_for(emu.run(), 60)
+    [(run, turns)] = runs
+    return run, turns, emu
+
+
+async def test_known_caller_hears_the_greeting_spoken_and_the_agent_is_told(
+    rig: Rig,
+    db: Database,
+    media: MediaPath,  # noqa: F811
+) -> None:
+    add_people(db)
+    run, turns, emu = await voice_call(rig, media, GREET_FLOW, [])
+    said = [t.detail["text"] for t in turns if t.kind == "say"]
+    item = "Your request 'router replacement' is scheduled for tomorrow between 10 and 12."
+    assert said == [f"Good morning, Anna. {item}"]
+    assert "ivr/welcome-menu" not in [t.detail.get("prompt") for t in turns]
+    assert emu.call.variables["IVR_TOLD"] == item
+    assert run.outcome == "transferred"
+
+
 async def test_code_said_digit_by_digit_authenticates(
     rig: Rig,
     db: Database,
@@ -75,23 +122,9 @@ async def test_code_said_digit_by_digit_authenticates(
 ) -> None:
     people: People = add_people(db)
     monkeypatch.setattr("ivr.auth.otp.secrets.randbelow", lambda _: int(SAID))
-    flow = compile_flow(FLOW, "otp-by-voice.yaml")
-    runs: list[FlowRun] = []
-
-    async def handler(channel: AgiChannel) -> None:
-        engine = FlowEngine(flow, rig.services, now=lambda: NOW)
-        runs.append(await engine.run(Call(channel, media=media), FlowResult()))
-
-    lengths = wav_prompt_lengths(PROMPTS / "en")
-    async with FastAgiServer(handler, "127.0.0.1", 0) as server:
-        emu = AgiEmulator(
-            f"agi://127.0.0.1:{server.port}/ivr", caller=[Audio(0, wav=str(RECORDING),
-            after_ms=500)], profile=CallProfile(callerid=ANNA_PHONE, language="en"),
-            prompts=lambda name: lengths.get(name.removeprefix("ivr/")),
-        )  # fmt: skip
-        await asyncio.wait_for(emu.run(), 60)
+    caller = [Audio(0, wav=str(RECORDING), after_ms=500)]
+    run, _, _ = await voice_call(rig, media, FLOW, caller)
     assert rig.last_code() == SAID  # what the gateway sent is what the caller says
-    [run] = runs
     assert run.path == ["identify", "verify", "thanks", "bye"]
     assert run.variables["authenticated"] == "yes"
     assert rig.audit(people.anna.id) == ["otp.issued", "otp.sent", "otp.verified"]

@@ -72,11 +72,12 @@ class Greet(NodeBase):
         rt.ctx.variables.update({k: v for k, v in result.data.items() if k in KEPT})
         rt.record(node_id, "greet", result.outcome)
         text = result.data.get("greeting_text")
-        if not (text and await rt.say_text(text)) and self.prompt:
-            await rt.call.play(self.prompt)
+        spoke = bool(text) and await rt.say_text(text or "")
         item = result.data.get("greeting_item")
-        if item:
-            rt.ctx.told.append(item)
+        if spoke and item:
+            rt.ctx.told.append(item)  # only what the caller really heard
+        elif not spoke and self.prompt:
+            await rt.call.play(self.prompt)
         return await self._offer(rt, node_id, result.data, language)
 
     async def _offer(
