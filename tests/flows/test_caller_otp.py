@@ -5,16 +5,25 @@ sends the caller to an agent with the reason, and the audit log shows every step
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from ivr.calls import import_flows, make_call_handler
+from ivr.config import Settings
+from ivr.customers.context import LiveContexts
 from ivr.flows.runtime import FlowContext
 from ivr.store.db import Database
+from ivr.telephony.emulator.agi_call import CallProfile
+from ivr.telephony.emulator.agi_emulator import AgiEmulator
+from ivr.telephony.emulator.agi_events import Clock
+from ivr.telephony.fastagi import FastAgiServer
+from tests.auth.conftest import SECRET, code_in
 from tests.customers.conftest import ANNA_PHONE, NOW, SHARED_PHONE, People, add_people
 from tests.customers.http_stub import HttpStub, http_stub
-from tests.flows.caller_rig import OTP_TTL, Rig, late_keys, make_rig, sample
-from tests.flows.conftest import CallOutcome, When, place_call
+from tests.flows.caller_rig import DIALPLANS, OTP_TTL, Rig, late_keys, make_rig, sample
+from tests.flows.conftest import PROMPT_SAMPLES, SCALE, CallOutcome, When, _drive, place_call
 
 TO_BILL_LIMIT = (When("ivr/main-menu", "1"), When("ivr/billing-menu", "2"))
 NEW_LIMIT = When("ivr/billing-enter-limit", "150#")
@@ -176,3 +185,39 @@ async def test_caller_we_cannot_name_never_reaches_the_change(rig: Rig, people: 
     assert out.result.path[-3:] == ["verify", "agent", "to-agent"]
     assert out.variables["IVR_AUTH_RESULT"] == "unavailable"
     assert rig.codes_sent() == 0
+
+
+async def test_settings_built_handler_authenticates_and_shares_its_transfer_contexts(
+    db: Database, gateway: HttpStub, people: People
+) -> None:
+    """What `ivr serve` wires: make_call_handler(db, settings, live=registry) with OTP by SMS;
+    the registry is the one the admin app should hold as app.state.live_contexts."""
+    settings = Settings(
+        _env_file=None, database_url=str(db.engine.url), dialplans_dir=DIALPLANS,
+        prompts_dir=DIALPLANS.parent / "prompts", otp_secret=SECRET, sms_url=gateway.url + "/sms",
+    )  # fmt: skip
+    await import_flows(db, settings)
+    live = LiveContexts()
+    handler = make_call_handler(db, settings, live=live)
+    script = [*TO_BILL_LIMIT, late_keys("ivr/auth-enter-code", lambda: sms_text_code(gateway)),
+              NEW_LIMIT]  # fmt: skip
+    async with FastAgiServer(handler, "127.0.0.1", 0) as server:
+        emu = AgiEmulator(
+            f"agi://127.0.0.1:{server.port}/ivr", args=["18005550100"],
+            profile=CallProfile(callerid=ANNA_PHONE), clock=Clock(scale=SCALE),
+            prompts=lambda name: PROMPT_SAMPLES,
+        )  # fmt: skip
+        driver = asyncio.create_task(_drive(emu, script))
+        await asyncio.wait_for(emu.run(), 10)
+        await asyncio.wait_for(driver, 10)
+    assert emu.call.variables["IVR_TRANSFER_TO"] == "queue-billing"
+    context = live.get(CallProfile().channel)
+    assert context is not None
+    assert context.authenticated and context.auth_method == "otp"
+    assert context.customer_id == people.anna.id
+    assert context.interaction_id == 1
+    assert emu.call.variables["IVR_INTERACTION_ID"] == "1"
+
+
+def sms_text_code(gateway: HttpStub) -> str:
+    return code_in(str(gateway.received[-1].json()["text"]))
