@@ -13,6 +13,7 @@ import uvicorn
 from ivr.admin.app import create_app
 from ivr.calls import import_flows, make_call_handler
 from ivr.config import Settings
+from ivr.customers.context import LiveContexts
 from ivr.netutil import bind_tcp, listen_error
 from ivr.store.db import Database, check_connection, require_current, safe_url
 from ivr.telephony.audiosocket_server import AudioSocketServer
@@ -59,11 +60,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     http_sock = bind_tcp("the admin API", settings.http_host, settings.http_port, "IVR_HTTP_PORT")
 
     await import_flows(db, settings)
-    agi = FastAgiServer(make_call_handler(db, settings), settings.agi_host, settings.agi_port,
+    live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen (API)
+    handler = make_call_handler(db, settings, live=live)
+    agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
                         shutdown_grace=settings.shutdown_grace)
     media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
     ami = None if settings.ami_url else AmiEmulator(agi_url=f"agi://{settings.agi_host}:0")
     app = create_app(settings, db)
+    app.state.live_contexts = live
     http = _EmbeddedUvicorn(uvicorn.Config(app, log_level="warning", lifespan="off"))
     try:
         await _start_listener(agi, "FastAGI", settings.agi_host, settings.agi_port, "IVR_AGI_PORT")
