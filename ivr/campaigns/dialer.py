@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ivr.campaigns.fallback import NoticeSenders
 from ivr.campaigns.model import decide
@@ -24,7 +26,7 @@ from ivr.campaigns.pacing import Pacers
 from ivr.campaigns.reconcile import Reconciler
 from ivr.campaigns.scheduler import contact_window
 from ivr.store.db import Database
-from ivr.store.domain import DialClaim
+from ivr.store.domain import Campaign, CampaignContact, DialClaim
 from ivr.store.models import now_utc
 from ivr.store.repositories.campaigns import CampaignRepository
 from ivr.store.repositories.dialing import DialingRepository
@@ -34,6 +36,7 @@ from ivr.telephony.errors import AmiConnectionError, AmiError
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 @dataclass
@@ -63,6 +66,9 @@ class Dialer:
         self.pacers = Pacers(self.config.calls_per_second)
         self.inflight: dict[int, asyncio.Task[None]] = {}  # contact id -> its task
         self.reconciler = Reconciler(self)
+        # One thread for all of this dialer's DB work: on SQLite, writers from several threads
+        # only queue on the file lock (busy-wait back-off), which costs far more than a queue.
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dialer-db")
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
@@ -84,6 +90,10 @@ class Dialer:
                 await task
         self._task = self._heartbeat = None
 
+    async def db_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_thread, functools.partial(fn, *args, **kwargs))
+
     def wake(self) -> None:
         """New contacts were added: claim now instead of at the next poll."""
         self._wake.set()
@@ -101,7 +111,7 @@ class Dialer:
             if room <= 0:
                 await self._idle()
                 continue
-            claims = await asyncio.to_thread(
+            claims = await self.db_call(
                 self.repo.claim, self.config.owner, self.clock(),
                 min(room, self.config.batch_size), self.config.lease_s, contact_window)
             if not claims:
@@ -138,17 +148,17 @@ class Dialer:
                 await self.ami.connect()
                 return
             except AmiError as exc:
-                await asyncio.to_thread(self.campaigns.system_pause, f"AMI unreachable: {exc}")
+                await self.db_call(self.campaigns.system_pause, f"AMI unreachable: {exc}")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
     async def _ami_down(self) -> None:
         since = self.clock().strftime("%Y-%m-%d %H:%M:%S UTC")
-        paused = await asyncio.to_thread(
+        paused = await self.db_call(
             self.campaigns.system_pause, f"AMI link down since {since}; resumes by itself")
         log.warning("AMI link down: paused %s", ", ".join(paused) or "no campaign")
         await self.ami.wait_connected()
-        resumed = await asyncio.to_thread(self.campaigns.system_resume)
+        resumed = await self.db_call(self.campaigns.system_resume)
         log.info("AMI link back: resumed %s", ", ".join(resumed) or "no campaign")
         await self.reconciler.run()
 
@@ -156,7 +166,7 @@ class Dialer:
         while True:
             await asyncio.sleep(self.config.lease_s / 3)
             until = self.clock() + timedelta(seconds=self.config.lease_s)
-            await asyncio.to_thread(self.repo.renew, self.config.owner, list(self.inflight),
+            await self.db_call(self.repo.renew, self.config.owner, list(self.inflight),
                                     until)
             if self.ami.connected:
                 await self.reconciler.run()  # contacts of dialers that died (expired leases)
@@ -174,7 +184,7 @@ class Dialer:
                 channel_id=attempt.channel_id, other_channel_id=attempt.channel_id + "-b")
         except AmiConnectionError:
             # Nothing was written to Asterisk: the attempt does not count; call again soon.
-            await asyncio.to_thread(
+            await self.db_call(
                 self.repo.settle, contact.id, self.config.owner, attempt_id=attempt.id,
                 outcome="unsent", hangup_cause=None, state="pending", result=None,
                 next_at=self.clock(), now=self.clock(), refund=True)
@@ -183,34 +193,34 @@ class Dialer:
         if outcome.status is OriginateStatus.LINK_LOST:
             return  # unknown whether it rang: reconciled when the link is back
         if outcome.answered:
-            await asyncio.to_thread(self.repo.mark_answered, attempt.id, self.clock())
+            await self.db_call(self.repo.mark_answered, attempt.id, self.clock())
             if await handle.ended() is None:
                 return  # link lost mid-call: reconciled later
         await self.settle(claim, outcome.status.value, outcome.hangup_cause)
 
     async def settle(self, claim: DialClaim, outcome: str, cause: int | None) -> None:
-        """Write the attempt's end and the contact's next state; the fallback on final failure."""
+        """Write the attempt's end and the contact's next state; the fallback on final failure.
+        An attempt our flow ran on counts as answered, whatever the AMI said."""
         assert claim.attempt is not None
-        att = await asyncio.to_thread(self.repo.attempt, claim.attempt.id)
-        contact = claim.contact
-        if att.amd is not None:
-            outcome = "answered"  # our flow ran on this channel, whatever the AMI said
-        decision = decide(claim.campaign, contact, outcome, att.amd, att.response)
         now = self.clock()
-        ok = await asyncio.to_thread(
-            self.repo.settle, contact.id, self.config.owner, attempt_id=att.id, outcome=outcome,
-            hangup_cause=cause, state=decision.state, result=decision.result,
-            next_at=decision.next_at(now), now=now)
-        if ok and decision.state == "failed":
-            sent = await self.notices.deliver(claim.campaign, contact)
-            await asyncio.to_thread(self.repo.set_fallback, contact.id, sent)
+
+        def decider(campaign: Campaign, contact: CampaignContact, outcome: str,
+                    amd: str | None, response: str | None) -> tuple[str, str | None, datetime]:
+            d = decide(campaign, contact, "answered" if amd else outcome, amd, response)
+            return d.state, d.result, d.next_at(now)
+
+        state = await self.db_call(self.repo.settle_decided, claim.contact.id, self.config.owner,
+                                   claim.attempt.id, outcome, cause, now, decider)
+        if state == "failed":
+            sent = await self.notices.deliver(claim.campaign, claim.contact)
+            await self.db_call(self.repo.set_fallback, claim.contact.id, sent)
 
     async def _notice(self, claim: DialClaim) -> None:
         """A contact who prefers SMS/e-mail: no call, the notice goes by their channel."""
         sent = await self.notices.deliver(claim.campaign, claim.contact)
         now = self.clock()
         state = "done" if sent in ("sms", "email") else "failed"
-        if await asyncio.to_thread(
+        if await self.db_call(
                 self.repo.settle, claim.contact.id, self.config.owner, attempt_id=None,
                 outcome=None, hangup_cause=None, state=state, result=sent, next_at=now, now=now):
-            await asyncio.to_thread(self.repo.set_fallback, claim.contact.id, sent)
+            await self.db_call(self.repo.set_fallback, claim.contact.id, sent)

@@ -31,7 +31,7 @@ class Reconciler:
         """Settle or adopt every orphaned attempt; returns how many contacts were handled."""
         handled, cursor = 0, 0
         while True:
-            batch = await asyncio.to_thread(
+            batch = await self.d.db_call(
                 self.d.repo.take_over, self.d.config.owner, self.d.clock(), self.d.config.lease_s,
                 100, cursor)
             if not batch:
@@ -61,7 +61,7 @@ class Reconciler:
         if attempt.channel_id in live or attempt.channel_id + "-b" in live:
             log.info("adopting live call %s of contact %d", attempt.channel_id, claim.contact.id)
             await self._follow(attempt.channel_id)
-        current = await asyncio.to_thread(self.d.repo.attempt, attempt.id)
+        current = await self.d.db_call(self.d.repo.attempt, attempt.id)
         answered = current.amd is not None or current.response is not None
         await self.d.settle(claim, "answered" if answered else "unknown", None)
 

@@ -29,6 +29,9 @@ from ivr.store.repositories.campaigns import to_campaign, to_contact
 # When a contact may be called (now or later), given its campaign; from the scheduler.
 WindowPolicy = Callable[[Campaign, CampaignContact, datetime], datetime]
 DAY = timedelta(hours=24)
+# (campaign, contact, outcome, amd, response) -> (state, result, next_at); from campaigns.model.
+Decider = Callable[[Campaign, CampaignContact, str, str | None, str | None],
+                   tuple[str, str | None, datetime]]
 
 
 def to_attempt(row: CallAttemptRow) -> CallAttempt:
@@ -154,14 +157,16 @@ class DialingRepository:
             row = s.get(CampaignContactRow, contact_id, with_for_update=True)
             if row is None or row.state != "dialing" or row.lease_owner != owner:
                 return False
-            if attempt_id is not None:
-                att = s.get(CallAttemptRow, attempt_id)
-                if att is not None and att.state != "ended":
-                    att.state, att.outcome, att.ended_at = "ended", outcome, now
-                    att.hangup_cause = hangup_cause
-            row.state, row.result, row.next_at = state, result, next_at
-            if refund:
+            att = s.get(CallAttemptRow, attempt_id) if attempt_id is not None else None
+            if att is not None and refund:
+                # Provably never sent (the link was down before the write): the attempt did
+                # not happen, so its row and its number go back.
+                s.delete(att)
                 row.attempts -= 1
+            elif att is not None and att.state != "ended":
+                att.state, att.outcome, att.ended_at = "ended", outcome, now
+                att.hangup_cause = hangup_cause
+            row.state, row.result, row.next_at = state, result, next_at
             row.lease_owner = row.lease_until = None
             row.updated_at = now
             return True
@@ -178,6 +183,28 @@ class DialingRepository:
             camp = s.get(CampaignRow, att.campaign_id)
             assert contact is not None and camp is not None
             return to_campaign(camp), to_contact(contact), to_attempt(att)
+
+    def settle_decided(self, contact_id: int, owner: str, attempt_id: int, outcome: str,
+                       hangup_cause: int | None, now: datetime, decide: Decider) -> str | None:
+        """Settle an attempt in one transaction, `decide` choosing the contact's next state from
+        what the attempt row says (AMD, key pressed). Returns that state, None if not ours."""
+        with self._db.session(write=True) as s:
+            row = s.get(CampaignContactRow, contact_id, with_for_update=True)
+            att = s.get(CallAttemptRow, attempt_id)
+            camp = s.get(CampaignRow, row.campaign_id) if row is not None else None
+            if row is None or att is None or camp is None:
+                return None
+            if row.state != "dialing" or row.lease_owner != owner:
+                return None
+            state, result, next_at = decide(to_campaign(camp), to_contact(row), outcome,
+                                            att.amd, att.response)
+            if att.state != "ended":
+                att.state, att.ended_at, att.hangup_cause = "ended", now, hangup_cause
+                att.outcome = "answered" if att.amd is not None else outcome
+            row.state, row.result, row.next_at = state, result, next_at
+            row.lease_owner = row.lease_until = None
+            row.updated_at = now
+            return state
 
     def set_fallback(self, contact_id: int, fallback: str) -> None:
         with self._db.session(write=True) as s:
@@ -224,10 +251,8 @@ def _try_claim(s: Session, row: CampaignContactRow, campaign: Campaign, owner: s
     if row.channel != "voice":
         return DialClaim(to_contact(row), None, campaign)
     row.attempts += 1
-    last_no = s.scalar(select(func.max(CallAttemptRow.attempt_no))
-                       .where(CallAttemptRow.contact_id == row.id))
     attempt = CallAttemptRow(
-        campaign_id=row.campaign_id, contact_id=row.id, attempt_no=(last_no or 0) + 1,
+        campaign_id=row.campaign_id, contact_id=row.id, attempt_no=row.attempts,
         phone=row.phone, channel_id=f"ivr-{uuid.uuid4()}", dialer=owner, state="originating",
         started_at=now)
     s.add(attempt)

@@ -1,0 +1,135 @@
+"""The dialer's own overhead: originates/s it can claim, send and settle against the AMI
+emulator with instant outcomes (busy), and its memory, for campaigns of growing size.
+
+For each size the campaign is filled first (not timed), then the dialer runs until it has
+settled `--calls` contacts. The comparison in the same process is a bare AmiClient loop sending
+the same number of Originates and awaiting their outcomes (no database, no pacing): the ratio
+is what the state machine (claim, attempt row before the Originate, settle) costs. Memory is
+the RSS growth and the tracemalloc peak while dialling: it must not grow with the list size.
+The last column checks the report's counts are exact (attempted == busy == settled).
+
+    .venv/bin/python benchmarks/dialer.py [--sizes 10000 100000 1000000] [--calls 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from ivr.campaigns import reports
+from ivr.campaigns.dialer import Dialer, DialerConfig
+from ivr.campaigns.scheduler import first_call
+from ivr.store.db import Database, upgrade
+from ivr.store.domain import CampaignSpec, NewContact
+from ivr.store.repositories.campaigns import CampaignRepository
+from ivr.telephony.ami import AmiClient
+from ivr.telephony.emulator.ami import AmiEmulator
+
+CHUNK = 50_000
+CHANNELS = 50  # calls in flight, for the dialer and the bare loop alike
+
+
+def rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def fill(db: Database, size: int) -> int:
+    repo = CampaignRepository(db)
+    campaign = repo.create(CampaignSpec(
+        name="bench", window_start=0, window_end=24 * 60, max_attempts=1, daily_cap=10,
+        max_channels=CHANNELS, calls_per_second=1e6))
+    for start in range(0, size, CHUNK):
+        batch = [NewContact(phone=f"+1555{i:07d}") for i in range(start, min(size, start + CHUNK))]
+        repo.add_contacts(campaign.id, batch, first_call)
+    repo.set_state("bench", "running")
+    return campaign.id
+
+
+async def settled(db: Database, campaign_id: int, calls: int) -> None:
+    repo = CampaignRepository(db)
+    while True:
+        progress = await asyncio.to_thread(repo.progress, campaign_id)
+        if progress["failed"] + progress["done"] >= calls:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def run_dialer(emu: AmiEmulator, db: Database, campaign_id: int, calls: int
+                     ) -> tuple[float, int, int]:
+    client = AmiClient("127.0.0.1", emu.port, "ivr", "ivrsecret")
+    await client.connect()
+    dialer = Dialer(db, client, DialerConfig(owner="bench", max_channels=CHANNELS, batch_size=50,
+                                             calls_per_second=1e6, poll_s=0.02))
+    rss0 = rss_kib()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    await dialer.start()
+    await settled(db, campaign_id, calls)
+    elapsed = time.perf_counter() - t0
+    await dialer.stop()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    await client.close()
+    return elapsed, rss_kib() - rss0, peak // 1024
+
+
+async def run_bare(emu: AmiEmulator, calls: int) -> float:
+    client = AmiClient("127.0.0.1", emu.port, "ivr", "ivrsecret")
+    await client.connect()
+    sem = asyncio.Semaphore(CHANNELS)
+
+    async def one(i: int) -> None:
+        async with sem:
+            handle = await client.originate(f"Local/1666{i:07d}@outbound", context="ivr-notify",
+                                            exten="notify", timeout_ms=1000)
+            await handle.outcome()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(calls)))
+    elapsed = time.perf_counter() - t0
+    await client.close()
+    return elapsed
+
+
+async def bench(size: int, calls: int, folder: Path) -> tuple[int, float, float, int, int, str]:
+    url = f"sqlite:///{folder}/bench-{size}.db"
+    upgrade(url)
+    db = Database(url)
+    campaign_id = await asyncio.to_thread(fill, db, size)
+    async with AmiEmulator(ivr_context="ivr-notify") as emu:
+        emu.set_default("busy")
+        elapsed, rss, peak = await run_dialer(emu, db, campaign_id, min(calls, size))
+        bare = await run_bare(emu, min(calls, size))
+    totals = reports.build(db, "bench").totals
+    done = min(calls, size)
+    exact = "yes" if totals.attempted == totals.busy_no_answer >= done else "NO"
+    db.dispose()
+    return size, done / elapsed, done / bare, rss, peak, exact
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--calls", type=int, default=3000, help="contacts settled per size")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    print(f"{'contacts':>10} {'dialer orig/s':>14} {'bare AMI orig/s':>16} {'ratio':>6} "
+          f"{'RSS +KiB':>9} {'py peak KiB':>12} {'exact':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            row = asyncio.run(bench(size, args.calls, Path(tmp)))
+            size, rate, bare, rss, peak, exact = row
+            print(f"{size:>10} {rate:>14.0f} {bare:>16.0f} {rate / bare:>6.2f} {rss:>9} "
+                  f"{peak:>12} {exact:>6}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
