@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -104,9 +105,16 @@ class Tts:
             else:
                 data = await asyncio.to_thread(raw.read_bytes)
         pcm = wav_bytes_to_pcm(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(write_wav, path, pcm)
+        await asyncio.to_thread(_store, path, pcm)
         return pcm
+
+
+def _store(path: Path, pcm: bytes) -> None:
+    """Write then rename: a call reading the cache never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{id(pcm)}.tmp")
+    write_wav(partial, pcm)
+    partial.replace(path)
 
 
 async def _run_async(argv: list[str]) -> None:
