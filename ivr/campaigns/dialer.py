@@ -220,7 +220,7 @@ class Dialer:
         sent = await self.notices.deliver(claim.campaign, claim.contact)
         now = self.clock()
         state = "done" if sent in ("sms", "email") else "failed"
-        if await self.db_call(
-                self.repo.settle, claim.contact.id, self.config.owner, attempt_id=None,
-                outcome=None, hangup_cause=None, state=state, result=sent, next_at=now, now=now):
-            await self.db_call(self.repo.set_fallback, claim.contact.id, sent)
+        await self.db_call(
+            self.repo.settle, claim.contact.id, self.config.owner, attempt_id=None,
+            outcome=None, hangup_cause=None, state=state, result=sent, next_at=now, now=now,
+            fallback=sent)

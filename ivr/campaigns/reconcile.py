@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ivr.store.domain import DialClaim
@@ -29,6 +30,18 @@ class Reconciler:
 
     async def run(self) -> int:
         """Settle or adopt every orphaned attempt; returns how many contacts were handled."""
+        handled = await self._attempts()
+        await self._fallbacks()
+        return handled
+
+    async def _fallbacks(self) -> None:
+        older = self.d.clock() - timedelta(seconds=self.d.config.lease_s)
+        due = await self.d.db_call(self.d.repo.pending_fallbacks, older)
+        for contact, campaign in due:
+            sent = await self.d.notices.deliver(campaign, contact)
+            await self.d.db_call(self.d.repo.set_fallback, contact.id, sent)
+
+    async def _attempts(self) -> int:
         handled, cursor = 0, 0
         while True:
             batch = await self.d.db_call(

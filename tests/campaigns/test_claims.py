@@ -123,3 +123,18 @@ def test_concurrent_claimers_on_postgres_never_share_a_contact(pg_url: str) -> N
     assert len(everyone) == len(set(everyone)) == 200
     assert sum(1 for ids in got.values() if ids) >= 2
     db.dispose()
+
+
+def test_a_final_failure_leaves_the_fallback_pending_until_sent(db: Database) -> None:
+    make_campaign(db, contacts=contacts(1))
+    (c,) = claim(db)
+    assert c.attempt is not None
+    repo = DialingRepository(db)
+    state = repo.settle_decided(c.contact.id, "d1", c.attempt.id, "busy", 17, NOON_UTC,
+                                lambda *_: ("failed", "busy", NOON_UTC))
+    assert state == "failed"
+    later = NOON_UTC + timedelta(minutes=5)
+    (pending,) = repo.pending_fallbacks(later)
+    assert pending[0].id == c.contact.id and pending[0].fallback == "pending"
+    repo.set_fallback(c.contact.id, "sms")
+    assert repo.pending_fallbacks(later) == []

@@ -47,7 +47,7 @@ def check_no_duplicates_and_none_lost(pbx: Pbx, campaign_id: int) -> None:
 
 
 async def test_cancelled_dialer_restarts_without_redialling(pbx: Pbx) -> None:
-    campaign_id = prepare(pbx, 30)
+    campaign_id = prepare(pbx, 24)
     first = await pbx.dialer("d1", batch_size=4)
     await first.start()
     await asyncio.wait_for(pbx.ami.wait_for_action("Originate", 10), 10)
@@ -70,10 +70,10 @@ def spawn(pbx: Pbx, owner: str) -> subprocess.Popen[str]:
 
 
 async def test_sigkilled_dialer_process_restarts_without_redialling(pbx: Pbx) -> None:
-    campaign_id = prepare(pbx, 45)
+    campaign_id = prepare(pbx, 30)
     proc = spawn(pbx, "p1")
     try:
-        await asyncio.wait_for(pbx.ami.wait_for_action("Originate", 12), 30)
+        await asyncio.wait_for(pbx.ami.wait_for_action("Originate", 10), 30)
         proc.send_signal(signal.SIGKILL)
         await asyncio.to_thread(proc.wait)
         assert not finished(pbx, campaign_id)

@@ -19,8 +19,12 @@ def number(i: int) -> str:
 
 
 def finished(pbx: Pbx, campaign_id: int) -> bool:
-    progress = CampaignRepository(pbx.db).progress(campaign_id)
-    return progress["pending"] + progress["dialing"] == 0
+    """No contact left to call and every fallback notice sent."""
+    repo = CampaignRepository(pbx.db)
+    progress = repo.progress(campaign_id)
+    if progress["pending"] + progress["dialing"]:
+        return False
+    return all(c.fallback != "pending" for c in repo.contacts(campaign_id, limit=100_000))
 
 
 def attempts_of(pbx: Pbx, campaign_id: int) -> list[CallAttempt]:

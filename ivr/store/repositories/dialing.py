@@ -150,7 +150,7 @@ class DialingRepository:
 
     def settle(self, contact_id: int, owner: str, *, attempt_id: int | None, outcome: str | None,
                hangup_cause: int | None, state: str, result: str | None, next_at: datetime,
-               now: datetime, refund: bool = False) -> bool:
+               now: datetime, refund: bool = False, fallback: str | None = None) -> bool:
         """End the attempt and move the contact on; False if we no longer hold its lease.
         `refund`: the Originate was never sent, so the attempt does not count."""
         with self._db.session(write=True) as s:
@@ -167,6 +167,8 @@ class DialingRepository:
                 att.state, att.outcome, att.ended_at = "ended", outcome, now
                 att.hangup_cause = hangup_cause
             row.state, row.result, row.next_at = state, result, next_at
+            if fallback is not None:
+                row.fallback = fallback
             row.lease_owner = row.lease_until = None
             row.updated_at = now
             return True
@@ -202,9 +204,24 @@ class DialingRepository:
                 att.state, att.ended_at, att.hangup_cause = "ended", now, hangup_cause
                 att.outcome = "answered" if att.amd is not None else outcome
             row.state, row.result, row.next_at = state, result, next_at
+            if state == "failed":
+                row.fallback = "pending"  # sent next; found again after a crash (see below)
             row.lease_owner = row.lease_until = None
             row.updated_at = now
             return state
+
+    def pending_fallbacks(self, older_than: datetime, limit: int = 100,
+                          ) -> list[tuple[CampaignContact, Campaign]]:
+        """Failed contacts whose fallback notice was due before `older_than` and never sent
+        (their dialer died in between): sent again by the reconciler, at least once."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(CampaignContactRow, CampaignRow)
+                .join(CampaignRow, CampaignRow.id == CampaignContactRow.campaign_id)
+                .where(CampaignContactRow.fallback == "pending",
+                       CampaignContactRow.updated_at < older_than)
+                .order_by(CampaignContactRow.id).limit(limit)).all()
+            return [(to_contact(c), to_campaign(k)) for c, k in rows]
 
     def set_fallback(self, contact_id: int, fallback: str) -> None:
         with self._db.session(write=True) as s:
