@@ -15,6 +15,7 @@ import contextlib
 import fnmatch
 import itertools
 import logging
+import secrets
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -66,7 +67,11 @@ class AmiClient:
         self._ids = itertools.count(1)
         self._link: _Link | None = None
         self._pending: dict[str, Pending] = {}
-        self._originates: dict[str, OriginateHandle] = {}
+        self._originates: dict[str, OriginateHandle] = {}  # by ActionID
+        self._by_channel: dict[str, OriginateHandle] = {}  # by our ChannelId / OtherChannelId
+        # Asterisk sends OriginateResponse to every AMI session: ActionIDs must be unique across
+        # processes, or one dialer would take another's outcome as its own.
+        self._prefix = f"ivr-{secrets.token_hex(4)}"
         self._subscribers: list[tuple[str, EventCallback]] = []
         self._connected = asyncio.Event()
         self._disconnected = asyncio.Event()
@@ -190,6 +195,7 @@ class AmiClient:
             if not p.future.done():
                 p.future.set_exception(AmiConnectionError(why))
         originates, self._originates = self._originates, {}
+        self._by_channel = {}
         for handle in originates.values():
             handle.link_lost()
 
@@ -218,10 +224,11 @@ class AmiClient:
             pending.future.set_result(result)
 
     def _dispatch(self, msg: Message) -> None:
-        for handle in list(self._originates.values()):
+        handle = self._handle_for(msg)
+        if handle is not None:
             handle.on_event(msg)
             if handle.finished:
-                self._originates.pop(handle.action_id, None)
+                self._forget(handle)
         for pattern, callback in list(self._subscribers):
             if fnmatch.fnmatchcase(msg.name.lower(), pattern.lower()):
                 try:
@@ -232,12 +239,29 @@ class AmiClient:
                 except Exception:
                     log.exception("AMI event subscriber failed on %s", msg.name)
 
+    def _handle_for(self, msg: Message) -> OriginateHandle | None:
+        """The originate an event belongs to: OriginateResponse by its ActionID, channel events
+        by the Uniqueid (our ChannelId / OtherChannelId)."""
+        if msg.name == "OriginateResponse":
+            return self._originates.get(msg.action_id or "")
+        return self._by_channel.get(msg.get("Uniqueid") or "")
+
+    def _track(self, handle: OriginateHandle) -> None:
+        self._originates[handle.action_id] = handle
+        self._by_channel[handle.channel_id] = handle
+        self._by_channel[handle.other_channel_id] = handle
+
+    def _forget(self, handle: OriginateHandle) -> None:
+        self._originates.pop(handle.action_id, None)
+        self._by_channel.pop(handle.channel_id, None)
+        self._by_channel.pop(handle.other_channel_id, None)
+
     # -- sending --------------------------------------------------------------------------
     async def _send(
         self, link: _Link, action: str, headers: HeaderInput, *, check: bool,
         wait_s: float | None = None,
     ) -> AmiResponse:
-        aid = f"ivr-{next(self._ids)}"
+        aid = f"{self._prefix}-{next(self._ids)}"
         data = encode_action(action, headers, action_id=aid)
         future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()
         self._pending[aid] = Pending(action, future)
@@ -298,7 +322,7 @@ class AmiClient:
         """Send one Async Originate. Never re-sent: a dropped link gives LINK_LOST."""
         link = self._current()
         a_id, b_id = new_channel_ids()
-        aid = f"ivr-orig-{next(self._ids)}"
+        aid = f"{self._prefix}-orig-{next(self._ids)}"
         handle = OriginateHandle(aid, channel_id or a_id, other_channel_id or b_id)
         headers: list[tuple[str, str]] = [("Channel", channel)]
         if application:
@@ -317,7 +341,7 @@ class AmiClient:
         payload = encode_action("Originate", headers, action_id=aid)  # may raise AmiEncodeError
         future: asyncio.Future[AmiResponse] = asyncio.get_running_loop().create_future()
         self._pending[aid] = Pending("Originate", future)
-        self._originates[aid] = handle
+        self._track(handle)
         link.writer.write(payload)
         asyncio.create_task(self._originate_ack(handle, future)).add_done_callback(_log_failure)
         return handle
@@ -328,13 +352,13 @@ class AmiClient:
             resp = await asyncio.wait_for(future, self.action_timeout)
         except (AmiConnectionError, TimeoutError):
             handle.link_lost()  # unknown whether Asterisk dials; never send it again
-            self._originates.pop(handle.action_id, None)
+            self._forget(handle)
             return
         finally:
             self._pending.pop(handle.action_id, None)
         if not resp.ok:
             handle.refused(resp.message)
-            self._originates.pop(handle.action_id, None)
+            self._forget(handle)
 
     async def core_show_channels(self) -> list[Message]:
         resp = await self.send_action("CoreShowChannels")

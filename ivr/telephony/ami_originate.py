@@ -108,7 +108,8 @@ class OriginateHandle:
     def on_event(self, msg: Message) -> None:
         name = msg.name
         if name == "OriginateResponse":
-            self._on_response(msg)
+            if msg.action_id == self.action_id:  # another call's outcome is not ours
+                self._on_response(msg)
             return
         uid = msg.get("Uniqueid")
         if uid not in (self.channel_id, self.other_channel_id):
