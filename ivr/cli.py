@@ -10,11 +10,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ivr import __version__
-from ivr.errors import IvrError, NotYetAvailable
+from ivr.errors import IvrError
 
 Handler = Callable[[argparse.Namespace], int]
 EXIT_ERROR = 1
-EXIT_NOT_AVAILABLE = 2
 SECRET_SETTINGS = frozenset({"IVR_OTP_SECRET", "IVR_CRM_AUTH_HEADER", "IVR_SMS_AUTH_HEADER"})
 
 
@@ -86,13 +85,6 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def not_yet(feature: str) -> Handler:
-    def handler(args: argparse.Namespace) -> int:
-        raise NotYetAvailable(f"'ivr {feature}' is not yet available in ivr {__version__}")
-
-    return handler
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ivr", description="Voice self-service for Asterisk (FastAGI, AMI, AudioSocket)."
@@ -118,20 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_config
     )
     from ivr.admin.cli import add_admin_commands
+    from ivr.campaigns.cli import add_campaign_commands
     from ivr.cli_telephony import add_telephony_commands
     from ivr.flows.cli import add_flow_commands
+    from ivr.speech_cli import add_speech_commands
 
     add_telephony_commands(sub)
     add_flow_commands(sub)
     add_admin_commands(sub)
-    for feature, text in (
-        ("asr", "speech recognition tools"),
-        ("models", "fetch and check speech models"),
-        ("prompts", "render the prompt catalog"),
-        ("campaign", "outbound notification campaigns"),
-    ):
-        stub = sub.add_parser(feature, help=f"{text} (not yet available)")
-        stub.set_defaults(func=not_yet(feature))
+    add_campaign_commands(sub)
+    add_speech_commands(sub)
     return parser
 
 
@@ -140,9 +128,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Handler = args.func
     try:
         return func(args)
-    except NotYetAvailable as err:
-        print(f"ivr: {err}", file=sys.stderr)
-        return EXIT_NOT_AVAILABLE
     except _user_errors() as err:
         if args.debug:
             raise

@@ -13,7 +13,3 @@ class ConfigError(IvrError):
 
 class StartupError(IvrError):
     """A listener could not start (port in use, address not available)."""
-
-
-class NotYetAvailable(IvrError):
-    """A command that a later release fills in."""

@@ -6,21 +6,26 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from urllib.parse import unquote, urlsplit
 
 import uvicorn
 
 from ivr.admin.app import create_app
 from ivr.calls import import_flows, make_call_handler
+from ivr.campaigns.service import make_dialer, with_notify
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
 from ivr.netutil import bind_tcp, listen_error
+from ivr.phone import prompt_lookup
 from ivr.store.db import Database, check_connection, require_current, safe_url
+from ivr.telephony.ami import AmiClient
 from ivr.telephony.audiosocket_server import AudioSocketServer
-from ivr.telephony.emulator.ami import AmiEmulator
+from ivr.telephony.emulator.pbx import USERNAME, SimulatedPbx
 from ivr.telephony.fastagi import FastAgiServer
 
 log = logging.getLogger("ivr.server")
+AMI_PORT = 5038
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -43,12 +48,36 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _start_listener(server: FastAgiServer | AudioSocketServer | AmiEmulator,
-                          what: str, host: str, port: int, setting: str) -> None:
+Closer = Callable[[], Awaitable[None]]
+
+
+async def _listen(stack: contextlib.AsyncExitStack, start: Closer, stop: Closer, what: str,
+                  host: str, port: int, setting: str) -> None:
     try:
-        await server.start()
+        await start()
     except OSError as err:
         raise listen_error(what, host, port, setting, err) from None
+    stack.push_async_callback(stop)
+
+
+async def _ami_link(stack: contextlib.AsyncExitStack, settings: Settings, agi_port: int
+                    ) -> tuple[AmiClient, SimulatedPbx | None]:
+    """The dialer's AMI: the configured Asterisk, or the built-in simulated PBX whose answered
+    calls come back to our own FastAGI server."""
+    pbx = None
+    if settings.ami_url:
+        url = urlsplit(settings.ami_url)
+        client = AmiClient(url.hostname or "", url.port or AMI_PORT, unquote(url.username or ""),
+                           unquote(url.password or ""))
+    else:
+        agi_host = "127.0.0.1" if settings.agi_host in ("0.0.0.0", "::") else settings.agi_host
+        pbx = SimulatedPbx(f"agi://{agi_host}:{agi_port}",
+                           prompts=prompt_lookup(settings.prompts_dir, "en"))
+        await pbx.start()
+        stack.push_async_callback(pbx.stop)
+        client = AmiClient("127.0.0.1", pbx.port, USERNAME, pbx.secret)
+    stack.push_async_callback(client.close)
+    return client, pbx
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -57,46 +86,45 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     _stop_on_signals(stop)
     db = await _check_database(settings.database_url)
     log.info("database %s is current", safe_url(settings.database_url))
-    http_sock = bind_tcp("the admin API", settings.http_host, settings.http_port, "IVR_HTTP_PORT")
-
-    await import_flows(db, settings)
-    live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen (API)
-    handler = make_call_handler(db, settings, live=live)
-    agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
-                        shutdown_grace=settings.shutdown_grace)
-    media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
-    ami = None if settings.ami_url else AmiEmulator(agi_url=f"agi://{settings.agi_host}:0")
-    app = create_app(settings, db)
-    app.state.live_contexts = live
-    http = _EmbeddedUvicorn(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    try:
-        await _start_listener(agi, "FastAGI", settings.agi_host, settings.agi_port, "IVR_AGI_PORT")
-        await _start_listener(media, "AudioSocket", settings.audiosocket_host,
-                              settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
-        if ami is not None:
-            await ami.start()
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(log.info, "stopped")
+        stack.callback(db.dispose)
+        http_sock = bind_tcp("the admin API", settings.http_host, settings.http_port,
+                             "IVR_HTTP_PORT")
+        stack.callback(http_sock.close)
+        await import_flows(db, settings)
+        live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen
+        handler = with_notify(db, make_call_handler(db, settings, live=live))
+        agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
+                            shutdown_grace=settings.shutdown_grace)
+        await _listen(stack, agi.start, agi.stop, "FastAGI", settings.agi_host,
+                      settings.agi_port, "IVR_AGI_PORT")
+        media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
+        await _listen(stack, media.start, media.close, "AudioSocket", settings.audiosocket_host,
+                      settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
+        ami, pbx = await _ami_link(stack, settings, agi.port)
+        dialer = make_dialer(db, settings, ami)
+        await dialer.start()
+        stack.push_async_callback(dialer.stop)
+        app = create_app(settings, db)
+        app.state.live_contexts, app.state.dialer = live, dialer
+        http = _EmbeddedUvicorn(uvicorn.Config(app, log_level="warning", lifespan="off"))
         http_task = asyncio.create_task(http.serve(sockets=[http_sock]), name="admin-http")
-        _announce(settings, agi.port, media.port, ami)
+        _announce(settings, agi.port, media.port, pbx)
         await stop.wait()
         log.info("stopping: live calls get %.0f s to finish", settings.shutdown_grace)
         http.should_exit = True
         await http_task
-    finally:
-        await agi.stop()
-        await media.close()
-        if ami is not None:
-            await ami.stop()
-        http_sock.close()
-        db.dispose()
-        log.info("stopped")
 
 
-def _announce(settings: Settings, agi_port: int, media_port: int, ami: AmiEmulator | None) -> None:
+def _announce(settings: Settings, agi_port: int, media_port: int, pbx: SimulatedPbx | None
+              ) -> None:
     log.info("FastAGI listening on agi://%s:%d", settings.agi_host, agi_port)
     log.info("AudioSocket listening on %s:%d", settings.audiosocket_host, media_port)
-    log.info("admin API on http://%s:%d/api", settings.http_host, settings.http_port)
-    if ami is None:
-        log.info("AMI: %s", settings.ami_url.split("@")[-1] if settings.ami_url else "")
+    log.info("admin API on http://%s:%d/api (console at /console/)", settings.http_host,
+             settings.http_port)
+    if pbx is None:
+        log.info("dialer: AMI at %s", (settings.ami_url or "").split("@")[-1])
     else:
         log.warning("*** IVR_AMI_URL is not set: outbound calls go to the built-in SIMULATED PBX "
-                    "(AMI emulator on 127.0.0.1:%d), not to a real Asterisk ***", ami.port)
+                    "(AMI emulator on 127.0.0.1:%d), not to a real Asterisk ***", pbx.port)

@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.processes import Served, assert_one_line_error, free_port, run, wait_for_log
 
@@ -15,16 +14,9 @@ from tests.processes import Served, assert_one_line_error, free_port, run, wait_
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     proc = run(tmp_path, "--help")
     assert proc.returncode == 0
-    for command in ("serve", "db", "demo", "call", "agi", "flows", "campaign"):
+    for command in ("serve", "db", "demo", "call", "agi", "flows", "campaign", "admin", "asr",
+                    "prompts", "models"):
         assert command in proc.stdout
-
-
-@pytest.mark.parametrize("command", ["campaign"])
-def test_stub_commands_say_not_yet_available_and_exit_2(tmp_path: Path, command: str) -> None:
-    proc = run(tmp_path, command)
-    assert proc.returncode == 2
-    assert f"'ivr {command}' is not yet available" in proc.stderr
-    assert proc.stdout == ""
 
 
 def test_serve_on_an_unmigrated_database_says_to_upgrade(tmp_path: Path) -> None:

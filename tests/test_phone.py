@@ -74,7 +74,7 @@ def test_known_caller_hears_the_balance_in_the_published_main_flow(migrated: Pat
     assert run(migrated, "demo", "load").returncode == 0
     # main-en is imported and published on first run and routes 18005550100; John Carter's
     # number is on file, so billing (1) then balance (1) is self-service, then 9 ends the call.
-    proc = run(migrated, "call", "--in-process", "--from", "+15550100203", "--to",
+    proc = run(migrated, "call", "--in-process", "--from", "+12125550103", "--to",
                "18005550100", "--input", "dtmf:1", "--input", "dtmf:1", "--input", "dtmf:9",
                "--json")
     assert proc.returncode == 0, proc.stderr

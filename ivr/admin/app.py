@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ivr import __version__
 from ivr.admin import console, problems
-from ivr.admin.routes import customers, flows, interactions
+from ivr.admin.routes import campaigns, customers, events, flows, interactions
 from ivr.config import Settings
 from ivr.store.db import Database
 
@@ -20,6 +20,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(flows.router)
     app.include_router(customers.router)
     app.include_router(interactions.router)
+    app.include_router(campaigns.router)
+    app.include_router(events.router)
     app.include_router(console.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
 

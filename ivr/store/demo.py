@@ -20,7 +20,7 @@ from ivr.store.repositories import CustomerRepository, InteractionRepository
 SEED = 20261125
 CUSTOMERS = 50
 OUTAGE_AREA = "area-12"
-SHARED_PHONE = "+15550100200"
+SHARED_PHONE = "+12125550100"
 US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
 # fmt: off
 FIRST = (
@@ -84,7 +84,7 @@ def _story(now: datetime) -> list[_Spec]:
     return [
         _Spec(
             "Maria Garcia",
-            [SHARED_PHONE, "+15550100201"],
+            [SHARED_PHONE, "+12125550101"],
             area=OUTAGE_AREA,
             email="maria.garcia@example.com",
             accounts=[
@@ -97,7 +97,7 @@ def _story(now: datetime) -> list[_Spec]:
         ),
         _Spec(
             "Luis Garcia",
-            [SHARED_PHONE, "+15550100202"],
+            [SHARED_PHONE, "+12125550102"],
             area=OUTAGE_AREA,
             channel="sms",
             accounts=[
@@ -110,7 +110,7 @@ def _story(now: datetime) -> list[_Spec]:
         ),
         _Spec(
             "John Carter",
-            ["+15550100203"],
+            ["+12125550103"],
             segment="premium",
             channel="sms",
             email="john.carter@example.com",
@@ -160,12 +160,13 @@ def _requests(rng: random.Random, now: datetime, zone: str) -> list[NewRequest]:
 
 def _random_specs(rng: random.Random, now: datetime, count: int) -> list[_Spec]:
     names = rng.sample([f"{f} {last}" for f in FIRST for last in LAST], count - len(RUSSIAN))
-    numbers = rng.sample(range(1_000_000, 9_999_999), count)
+    # 212-NXX-XXXX: numbers that phone-number validation (and so a campaign import) accepts.
+    numbers = rng.sample(range(2_000_000, 9_999_999), count)
     specs = []
     for i, name in enumerate([*names, *RUSSIAN]):
         russian = name in RUSSIAN
         zone = "Europe/Moscow" if russian else rng.choice(US_ZONES)
-        phone = f"+7916{numbers[i]}" if russian else f"+1555{numbers[i]}"
+        phone = f"+7916{numbers[i]}" if russian else f"+1212{numbers[i]}"
         history = [
             (
                 timedelta(days=rng.randrange(1, 60)),

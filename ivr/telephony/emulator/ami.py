@@ -39,6 +39,8 @@ LAB_CALLEE: dict[str, Program] = {
 }
 
 
+STOP_WAIT_S = 1.0  # how long stop() lets sessions notice their closed sockets
+
 class AmiEmulator:
     def __init__(
         self,
@@ -71,6 +73,7 @@ class AmiEmulator:
         self.started_at = time.time()
         self._channels: dict[str, tuple[Channel, EmulatedCall]] = {}
         self._sessions: set[AmiSession] = set()
+        self._conn_tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seq = itertools.count(1)
@@ -86,6 +89,8 @@ class AmiEmulator:
         if self._server is not None:
             self._server.close()
         self.drop_connections()
+        if self._conn_tasks:  # let each session see its closed socket and end by itself
+            await asyncio.wait(list(self._conn_tasks), timeout=STOP_WAIT_S)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -196,7 +201,12 @@ class AmiEmulator:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = AmiSession(self, reader, writer)
         self._sessions.add(session)
+        task = asyncio.current_task()
+        if task is not None:
+            self._conn_tasks.add(task)
         try:
             await session.run()
         finally:
             self._sessions.discard(session)
+            if task is not None:
+                self._conn_tasks.discard(task)
