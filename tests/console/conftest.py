@@ -11,8 +11,9 @@ import asyncio
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,17 @@ import uvicorn
 from playwright.sync_api import BrowserContext, Page, Response, sync_playwright
 
 from ivr.admin.app import create_app
+from ivr.campaigns.dialer import Dialer, DialerConfig
+from ivr.campaigns.notify_flow import NotifyFlow
 from ivr.config import Settings
 from ivr.flows.files import import_dialplans
+from ivr.phone import prompt_lookup
 from ivr.store.db import Database, upgrade
 from ivr.store.demo import load_demo
 from ivr.store.repositories.tokens import TokenRepository
+from ivr.telephony.ami import AmiClient
+from ivr.telephony.emulator.pbx import USERNAME, SimulatedPbx
+from ivr.telephony.fastagi import FastAgiServer
 
 REPO = Path(__file__).parents[2]
 ARTIFACTS = REPO / "artifacts" / "console"
@@ -40,6 +47,53 @@ class Console:
     base: str
     db: Database
     tokens: dict[str, str]
+
+
+def dialer_clock() -> Callable[[], datetime]:
+    """The dialer's clock: runs from the next 17:00 UTC (noon in New York, inside the calling
+    window; 02:00 in Tokyo, outside it), whatever the wall clock says, and never behind it, so
+    contacts imported now are already due."""
+    started = datetime.now(UTC)
+    base = started.replace(hour=17, minute=0, second=0, microsecond=0)
+    if base < started:
+        base += timedelta(days=1)
+    return lambda: base + (datetime.now(UTC) - started)
+
+
+async def _run_dialer(db: Database, stop: asyncio.Event) -> None:
+    """What `ivr serve` runs beside the API: the dialer, our FastAGI for the answered legs, and
+    the simulated PBX (callees listen and press 1)."""
+    agi = FastAgiServer(NotifyFlow(db).handle, "127.0.0.1", 0, shutdown_grace=1.0)
+    await agi.start()
+    pbx = SimulatedPbx(f"agi://127.0.0.1:{agi.port}", prompts=prompt_lookup(REPO / "prompts", "en"))
+    await pbx.start()
+    ami = AmiClient("127.0.0.1", pbx.port, USERNAME, pbx.secret)
+    config = DialerConfig(owner="console-e2e", poll_s=0.2)
+    dialer = Dialer(db, ami, config, clock=dialer_clock())
+    await dialer.start()
+    try:
+        await stop.wait()
+    finally:
+        await dialer.stop()
+        await ami.close()
+        await pbx.stop()
+        await agi.stop()
+
+
+class DialerThread(threading.Thread):
+    def __init__(self, db: Database) -> None:
+        super().__init__(name="console-dialer")
+        self.db = db
+        self.loop = asyncio.new_event_loop()
+        self.stop_event = asyncio.Event()
+
+    def run(self) -> None:
+        self.loop.run_until_complete(_run_dialer(self.db, self.stop_event))
+        self.loop.close()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.join(15)
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +115,12 @@ def console_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()
+    dialer = DialerThread(db)
+    dialer.start()
     try:
         yield Console(f"http://127.0.0.1:{sock.getsockname()[1]}", db, secrets)
     finally:
+        dialer.stop()
         server.should_exit = True
         thread.join(10)
         sock.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from ivr.store.models import CampaignContactRow
@@ -18,6 +17,10 @@ CSV = """phone,name,time_zone
 not-a-phone,Carl Nobody,UTC
 +12025550104,Dee Ray,Mars/Olympus
 """
+# The same people in Tokyo, where the dialer's clock is outside the calling window: nobody is
+# dialled, so a test can settle contacts by hand and watch the page follow.
+CSV_OUT_OF_WINDOW = CSV.replace("America/New_York", "Asia/Tokyo").replace(
+    "America/Chicago", "Asia/Tokyo")
 
 
 def _settle_one(console: Console, name: str) -> None:
@@ -39,7 +42,7 @@ def test_create_upload_start_and_watch_progress(tab: Browse, console_app: Consol
     assert tab.page.locator("#campaign-state").inner_text() == "draft"
 
     upload = tmp_path / "contacts.csv"
-    upload.write_text(CSV, encoding="utf-8")
+    upload.write_text(CSV_OUT_OF_WINDOW, encoding="utf-8")
     tab.page.set_input_files("#csv-file", str(upload))
     tab.page.click("#upload-form button[type=submit]")
     rejections = tab.page.locator("#rejections tbody tr")
@@ -71,9 +74,6 @@ def test_a_viewer_sees_campaigns_but_no_controls(tab: Browse, console_app: Conso
     tab.check()
 
 
-@pytest.mark.xfail(reason="the admin app runs no dialer: nothing dials a started campaign "
-                          "against the AMI emulator in this fixture yet (needs the dialer wired "
-                          "into the served app)", strict=True)
 def test_a_started_campaign_is_dialled_by_the_emulator_and_progress_shows_it(
     tab: Browse, console_app: Console, tmp_path: Path
 ) -> None:
@@ -88,5 +88,5 @@ def test_a_started_campaign_is_dialled_by_the_emulator_and_progress_shows_it(
     tab.page.click("#upload-form button[type=submit]")
     tab.page.locator("#rejections").wait_for()
     tab.page.click("#start-btn")
-    tab.page.wait_for_function(  # only a dialer can move this; the test settles nothing
-        "() => document.getElementById('finished-count').textContent === '2'", timeout=3000)
+    tab.page.wait_for_function(  # only the dialer can move this; the test settles nothing
+        "() => document.getElementById('finished-count').textContent === '2'", timeout=20000)
