@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ivr.auth.factory import otp_from_settings
+from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
@@ -35,11 +36,15 @@ def make_services(
 
 
 def make_call_handler(
-    db: Database, settings: Settings, *, live: LiveContexts | None = None
+    db: Database, settings: Settings, *, live: LiveContexts | None = None,
+    media: MediaPath | None = None,
 ) -> CallHandler:
+    """`media`: the AudioSocket path for speech and spoken text; without it calls use keys
+    and recorded prompts."""
     catalog = FlowCatalog(db, default_flow=settings.default_flow)
     services = make_services(db, settings, live=live)
-    return CallRunner(db, catalog, services, (builtin.NAME, builtin.welcome)).handle
+    fallback = (builtin.NAME, builtin.welcome)
+    return CallRunner(db, catalog, services, fallback, media=media).handle
 
 
 async def import_flows(db: Database, settings: Settings) -> None:

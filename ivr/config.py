@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     agi_port: int = Field(4573, ge=0, le=65535, description="FastAGI listen port")
     audiosocket_host: str = Field("127.0.0.1", description="AudioSocket listen address")
     audiosocket_port: int = Field(9092, ge=0, le=65535, description="AudioSocket listen port")
+    audiosocket_advertise: str | None = Field(
+        None, description="host:port Asterisk dials for AudioSocket; unset = listen address"
+    )
     http_host: str = Field("127.0.0.1", description="admin API / console listen address")
     http_port: int = Field(8080, ge=0, le=65535, description="admin API / console listen port")
     ami_url: str | None = Field(

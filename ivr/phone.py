@@ -14,7 +14,12 @@ from typing import Any
 
 from ivr.errors import IvrError
 from ivr.telephony.emulator import agi_events as ev
-from ivr.telephony.emulator.agi_call import CallProfile, PromptLookup, wav_prompt_lengths
+from ivr.telephony.emulator.agi_call import (
+    CallProfile,
+    PromptLookup,
+    trace_prompts,
+    wav_prompt_lengths,
+)
 from ivr.telephony.emulator.agi_caller import (
     Audio,
     Hangup,
@@ -58,10 +63,17 @@ def _wav_ms(path: Path) -> float:
 
 
 def prompt_lookup(prompts_dir: Path, language: str) -> PromptLookup:
-    """Prompt lengths from the rendered catalog, named as flows play them (`ivr/<id>`)."""
+    """Prompt lengths from the rendered catalog, named as flows play them (`ivr/<id>`); other
+    names are Asterisk's own sounds (digits/1, beep...), which every Asterisk has."""
     folder = prompts_dir / language
     lengths = wav_prompt_lengths(folder) if folder.is_dir() else {}
-    return lambda name: lengths.get(name.removeprefix("ivr/"))
+
+    def length(name: str) -> int | None:
+        if name.startswith("ivr/"):
+            return lengths.get(name.removeprefix("ivr/"))
+        return trace_prompts(name)
+
+    return length
 
 
 def make_emulator(

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import uvicorn
 
 from ivr.admin.app import create_app
+from ivr.call.media import MediaPath
 from ivr.calls import import_flows, make_call_handler
 from ivr.campaigns.service import make_dialer, with_notify
 from ivr.config import Settings
@@ -26,6 +27,7 @@ from ivr.telephony.fastagi import FastAgiServer
 
 log = logging.getLogger("ivr.server")
 AMI_PORT = 5038
+LANGUAGES = ("en", "ru")
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
@@ -60,6 +62,21 @@ async def _listen(stack: contextlib.AsyncExitStack, start: Closer, stop: Closer,
     stack.push_async_callback(stop)
 
 
+async def _media_path(settings: Settings, server: AudioSocketServer) -> MediaPath:
+    """Speech for calls: the AudioSocket address Asterisk dials and the recognizers, loaded now
+    (not on the first caller); a language without an engine is one line naming the fix."""
+    host = settings.audiosocket_advertise or (
+        f"{_reachable(settings.audiosocket_host)}:{server.port}")
+    path = MediaPath.from_settings(server, host, settings)
+    for problem in await path.preload(LANGUAGES):
+        log.warning("%s", problem)
+    return path
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
 async def _ami_link(stack: contextlib.AsyncExitStack, settings: Settings, agi_port: int
                     ) -> tuple[AmiClient, SimulatedPbx | None]:
     """The dialer's AMI: the configured Asterisk, or the built-in simulated PBX whose answered
@@ -70,8 +87,7 @@ async def _ami_link(stack: contextlib.AsyncExitStack, settings: Settings, agi_po
         client = AmiClient(url.hostname or "", url.port or AMI_PORT, unquote(url.username or ""),
                            unquote(url.password or ""))
     else:
-        agi_host = "127.0.0.1" if settings.agi_host in ("0.0.0.0", "::") else settings.agi_host
-        pbx = SimulatedPbx(f"agi://{agi_host}:{agi_port}",
+        pbx = SimulatedPbx(f"agi://{_reachable(settings.agi_host)}:{agi_port}",
                            prompts=prompt_lookup(settings.prompts_dir, "en"))
         await pbx.start()
         stack.push_async_callback(pbx.stop)
@@ -93,15 +109,17 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
                              "IVR_HTTP_PORT")
         stack.callback(http_sock.close)
         await import_flows(db, settings)
+        media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
+        await _listen(stack, media.start, media.close, "AudioSocket", settings.audiosocket_host,
+                      settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
+        speech = await _media_path(settings, media)
         live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen
-        handler = with_notify(db, make_call_handler(db, settings, live=live))
+        inbound = make_call_handler(db, settings, live=live, media=speech)
+        handler = with_notify(db, inbound, media=speech)
         agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
                             shutdown_grace=settings.shutdown_grace)
         await _listen(stack, agi.start, agi.stop, "FastAGI", settings.agi_host,
                       settings.agi_port, "IVR_AGI_PORT")
-        media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
-        await _listen(stack, media.start, media.close, "AudioSocket", settings.audiosocket_host,
-                      settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
         ami, pbx = await _ami_link(stack, settings, agi.port)
         dialer = make_dialer(db, settings, ami)
         await dialer.start()

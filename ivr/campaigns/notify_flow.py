@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from ivr.call.errors import FeatureUnavailable, PromptMissing
+from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink, Call
 from ivr.campaigns.model import KEY_RESPONSES, NO_RESPONSE, OPTED_OUT, render
 from ivr.store.db import Database
@@ -30,14 +31,16 @@ OPTED_OUT_PROMPT = "ivr/notify-opted-out"
 class NotifyFlow:
     """`await NotifyFlow(db).handle(link)` for every FastAGI call whose script is `notify`."""
 
-    def __init__(self, db: Database, *, confirm_timeout: float = 5.0, tries: int = 2) -> None:
+    def __init__(self, db: Database, *, confirm_timeout: float = 5.0, tries: int = 2,
+                 media: MediaPath | None = None) -> None:
+        self._media = media  # with it the message is spoken (TTS over AudioSocket)
         self._dialing = DialingRepository(db)
         self._campaigns = CampaignRepository(db)
         self.confirm_timeout = confirm_timeout
         self.tries = tries
 
     async def handle(self, link: AgiLink) -> None:
-        call = Call(link)
+        call = Call(link, media=self._media)
         channel_id = await call.get_var(ATTEMPT_VAR) or link.env.uniqueid
         found = await asyncio.to_thread(self._dialing.for_channel, channel_id)
         if found is None:

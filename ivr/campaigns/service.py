@@ -12,6 +12,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 from ivr.auth.factory import senders_from_settings
+from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink
 from ivr.campaigns.dialer import Dialer, DialerConfig
 from ivr.campaigns.fallback import NoticeSenders
@@ -38,10 +39,10 @@ def make_dialer(db: Database, settings: Settings, ami: AmiClient) -> Dialer:
     return Dialer(db, ami, dialer_config(settings), notices=notices)
 
 
-def with_notify(db: Database, inbound: Handler) -> Handler:
+def with_notify(db: Database, inbound: Handler, media: MediaPath | None = None) -> Handler:
     """A FastAGI handler: calls for script `notify` (our outbound legs) run the notification,
     every other call goes to `inbound`."""
-    flow = NotifyFlow(db)
+    flow = NotifyFlow(db, media=media)
 
     async def handle(link: AgiLink) -> None:
         if link.env.script.strip("/") == SCRIPT:

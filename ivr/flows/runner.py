@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ivr.call.errors import CallError, CallHangup
+from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink, Call
 from ivr.flows.catalog import FlowCatalog
 from ivr.flows.engine import FlowEngine
@@ -48,8 +49,10 @@ class CallRunner:
     flow is routed there (a fresh install before any flow is published)."""
 
     def __init__(
-        self, db: Database, catalog: FlowCatalog, services: Services, fallback: tuple[str, Flow]
+        self, db: Database, catalog: FlowCatalog, services: Services, fallback: tuple[str, Flow],
+        *, media: MediaPath | None = None,
     ) -> None:
+        self._media = media
         self._interactions = InteractionRepository(db)
         self._catalog = catalog
         self._services = services
@@ -67,7 +70,7 @@ class CallRunner:
         return Picked(flow.name, flow.version, run)
 
     async def handle(self, link: AgiLink) -> None:
-        call = Call(link)
+        call = Call(link, media=self._media)
         picked = await self.pick(call)
         opened = await asyncio.to_thread(
             self._interactions.start, call.caller or WITHHELD, "voice",

@@ -18,11 +18,14 @@ import weakref
 from pathlib import Path
 
 from ivr.telephony.emulator.agi_call import EmulatedCall
-from ivr.telephony.emulator.audiosocket import AudioSocketCaller
+from ivr.telephony.emulator.audiosocket import FROM_SERVER, AudioSocketCaller
 from ivr.telephony.emulator.audiosocket_media import FRAME_INTERVAL, load_wav
 from ivr.telephony.errors import CallHangup
 
 FRAME_BYTES = 320  # 20 ms of 8 kHz s16le
+PROMPT_GAP_S = 0.3  # the server's audio stopped this long ago: its prompt has ended
+NO_PROMPT_S = 1.0  # nothing played this long after connecting: the server is just listening
+POLL_S = 0.05
 CALLER_VOICES = {"en": "en-us", "ru": "ru"}
 _media: weakref.WeakKeyDictionary[EmulatedCall, CallerMedia] = weakref.WeakKeyDictionary()
 
@@ -103,7 +106,29 @@ async def audiosocket_app(call: EmulatedCall, data: str) -> int:
         media.drop_speech()
 
 
+async def prompt_finished(caller: AudioSocketCaller) -> None:
+    """Return once the server has played its prompt and gone quiet (or played nothing for a
+    while): when a person who waits for the question would answer."""
+    loop = asyncio.get_running_loop()
+    opened = loop.time()
+    while not caller.ended.is_set():
+        voiced = [w.t for w in caller.wire
+                  if w.direction == FROM_SERVER and w.message.is_audio and any(w.message.payload)]
+        quiet_since = opened + voiced[-1] + FRAME_INTERVAL if voiced else opened
+        if loop.time() - quiet_since >= (PROMPT_GAP_S if voiced else NO_PROMPT_S):
+            return
+        await asyncio.sleep(POLL_S)
+
+
 async def _run(call: EmulatedCall, media: CallerMedia, caller: AudioSocketCaller) -> int:
+    call.ask_gate = lambda: prompt_finished(caller)
+    try:
+        return await _stream(call, media, caller)
+    finally:
+        call.ask_gate = None
+
+
+async def _stream(call: EmulatedCall, media: CallerMedia, caller: AudioSocketCaller) -> int:
     with call.listening() as keys:
         tasks = [asyncio.ensure_future(media.pump(caller)),
                  asyncio.ensure_future(_forward_keys(keys, caller))]

@@ -129,6 +129,9 @@ class EmulatedCall:
         self._listener: asyncio.Queue[str] | None = None
         self._accepting = ""
         self._listen_changed = asyncio.Event()
+        # While media runs over AudioSocket every key is heard; a scripted caller who waits to
+        # be asked also waits for this (the prompt on that stream to end).
+        self.ask_gate: Callable[[], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ caller actions
     def press(self, digit: str) -> None:
@@ -178,6 +181,8 @@ class EmulatedCall:
             finally:
                 changed.cancel()
                 dead.cancel()
+        if self.ask_gate is not None and not self.dead.is_set():
+            await self.ask_gate()
 
     async def wait(
         self,
