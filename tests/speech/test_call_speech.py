@@ -11,7 +11,7 @@ from ivr.call.media import MediaPath
 from ivr.call.session import Call, Gathered
 from ivr.telephony.emulator import agi_audiosocket
 from ivr.telephony.emulator.agi_call import CallProfile, wav_prompt_lengths
-from ivr.telephony.emulator.agi_caller import Audio, PressWhenAsked, Speech, Step
+from ivr.telephony.emulator.agi_caller import At, Audio, Press, Speech, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.emulator.agi_events import AppExecuted, PromptPlayed
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
@@ -51,11 +51,13 @@ async def place(
     return emu, outcome
 
 
-def menu(phrases: Sequence[str]) -> Callable[[Call, Outcome], Awaitable[None]]:
+def menu(
+    phrases: Sequence[str], timeout: float = 4.0
+) -> Callable[[Call, Outcome], Awaitable[None]]:
     async def script(call: Call, outcome: Outcome) -> None:
         await call.answer()
         got = await call.gather(prompt="ivr/welcome-menu", mode="both", phrases=phrases,
-                                timeout=4.0)
+                                timeout=timeout)
         outcome.gathered.append(got)
         branch = BRANCHES.get(got.text)
         if branch:
@@ -96,13 +98,14 @@ async def test_caller_saying_billing_reaches_the_billing_branch(media: MediaPath
 
 
 async def test_a_key_during_a_speech_menu_is_taken_as_a_key(media: MediaPath) -> None:
-    emu, outcome = await place(media, [PressWhenAsked("2")], menu(["go", "stop"]))
+    emu, outcome = await place(media, [At(1500), Press("2")], menu(["go", "stop"]))
     assert [(g.mode, g.digits) for g in outcome.gathered] == [("dtmf", "2")]
-    assert agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds < MENU_SECONDS
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert 1.0 < heard < MENU_SECONDS - 1.0  # the key stopped the prompt
 
 
 async def test_silence_times_out_after_the_whole_prompt(media: MediaPath) -> None:
-    emu, outcome = await place(media, [], menu(["go", "stop"]))
+    emu, outcome = await place(media, [], menu(["go", "stop"], timeout=1.0))
     assert [(g.reason, g.text) for g in outcome.gathered] == [("timeout", "")]
     heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
     assert heard > MENU_SECONDS - 0.1
@@ -137,7 +140,7 @@ async def test_say_streams_synthesized_speech_to_the_caller(media: MediaPath) ->
 async def test_a_doubtful_choice_is_confirmed_by_a_spoken_yes(media: MediaPath) -> None:
     media.confirm_below = 1.0  # every choice is doubtful
     go = Audio(0, wav=str(FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"), after_ms=500)
-    yes = Audio(0, wav=str(FIXTURES / "commands" / "yes_6a27a9bf_nohash_0.wav"), after_ms=2500)
+    yes = Audio(0, wav=str(FIXTURES / "commands" / "yes_6a27a9bf_nohash_0.wav"), after_ms=1500)
     emu, outcome = await place(media, [go, yes], menu(["go", "stop"]))
     assert [(g.mode, g.text) for g in outcome.gathered] == [("speech", "go")]
     assert prompts_played(emu) == ["ivr/thank-you"]
@@ -146,7 +149,7 @@ async def test_a_doubtful_choice_is_confirmed_by_a_spoken_yes(media: MediaPath) 
 async def test_a_doubtful_choice_denied_with_no_is_not_taken(media: MediaPath) -> None:
     media.confirm_below = 1.0
     go = Audio(0, wav=str(FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"), after_ms=500)
-    no = Audio(0, wav=str(FIXTURES / "commands" / "no_563aa4e6_nohash_2.wav"), after_ms=2500)
+    no = Audio(0, wav=str(FIXTURES / "commands" / "no_563aa4e6_nohash_2.wav"), after_ms=1500)
     emu, outcome = await place(media, [go, no], menu(["go", "stop"]))
     assert [(g.mode, g.text, g.reason) for g in outcome.gathered] == [("speech", "", "empty")]
     assert prompts_played(emu) == []
