@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 DB_URL ?= sqlite:///var/ivr.db
 
 # System programs ivr runs (text-to-speech); `make` says how to install any that is missing.
-# espeak-ng speaks dynamic text; chromium runs the console's browser tests (Playwright drives
+# espeak-ng speaks dynamic text, sox renders prompts; chromium runs the console's browser tests (Playwright drives
 # the system browser, it never downloads one). Debian package names equal the program names.
-RUN_PROGRAMS := espeak-ng
+RUN_PROGRAMS := espeak-ng sox
 TEST_PROGRAMS := $(RUN_PROGRAMS) chromium
 
 .PHONY: run test lint check pytest bench clean help system system-test

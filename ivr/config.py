@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(Path("prompts"), description="prompt catalog and rendered WAVs")
     vosk_model_en: Path | None = Field(None, description="folder of an English Vosk model")
     vosk_model_ru: Path | None = Field(None, description="folder of a Russian Vosk model")
+    asr_engine: Literal["auto", "vosk", "whisper", "pocketsphinx"] = Field(
+        "auto", description="speech engine; auto = Vosk if a model is set, else Whisper base"
+    )
+    asr_trailing_silence_ms: int = Field(
+        600, ge=100, le=5000, description="silence that ends the caller's spoken turn"
+    )
+    asr_confirm_below: float = Field(
+        0.0, ge=0.0, le=1.0, description="confidence under which a spoken choice is confirmed"
+    )
+    speech_cache_dir: Path = Field(
+        Path("var/speech"), description="assembled Whisper model and the TTS cache"
+    )
+    models_dir: Path = Field(Path("var/models"), description="where `ivr models fetch` unpacks")
     default_flow: str | None = Field(
         "main-en", description="flow for dialled numbers that no flow routes; unset = built-in"
     )

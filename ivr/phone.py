@@ -51,7 +51,7 @@ def parse_input(text: str) -> Step:
         if kind == "say" and value:
             return Speech(len(value) * SPEECH_MS_PER_CHAR, text=value)
         if kind == "wav" and value:
-            return Audio(_wav_ms(Path(value)))
+            return Audio(_wav_ms(Path(value)), wav=value)
     except (ValueError, OSError, EOFError, wave.Error) as err:
         raise PhoneError(f"bad --input {text!r}: {err}; use {INPUT_FORMS}") from None
     raise PhoneError(f"bad --input {text!r}: use {INPUT_FORMS}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -144,6 +144,7 @@ class Runtime:
     async def ask(
         self, spoken: Spoken | None, *, mode: GatherMode, max_digits: int = 1,
         finish_key: str = "#", timeout: float | None = None,
+        phrases: Sequence[str] | None = None,
     ) -> Gathered:  # fmt: skip
         """Prompt and collect; speech falls back to the keypad once the call says it cannot."""
         prompt = spoken.prompt if spoken else None
@@ -159,7 +160,9 @@ class Runtime:
         }  # fmt: skip
         if mode != "dtmf" and self.speech_ok:
             try:
-                return await self.call.gather(mode=mode, **kwargs)
+                # A menu's grammar (its phrases) makes recognition far more accurate than
+                # free speech.
+                return await self.call.gather(mode=mode, phrases=phrases, **kwargs)
             except FeatureUnavailable as err:
                 self.speech_ok = False
                 log.info("call %s: %s; asking for keys", self.call.channel, err)

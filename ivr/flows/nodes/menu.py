@@ -85,7 +85,8 @@ class Menu(NodeBase, Spoken):
         failures = 0
         while True:
             # No finish key: in a menu `#` is a choice (back), not the end of an entry.
-            got = await rt.ask(spoken, mode=mode, timeout=self.timeout, finish_key="")
+            got = await rt.ask(spoken, mode=mode, timeout=self.timeout, finish_key="",
+                               phrases=self.grammar())
             option = self.choose(got)
             if option is not None:
                 rt.record(node_id, "speech" if got.mode == "speech" else "key", got.digits)
