@@ -24,6 +24,7 @@ from ivr.customers.context import LiveContexts
 from ivr.customers.crm import CallerLookup, LookupResult
 from ivr.customers.greeting import build_greeting
 from ivr.customers.history import ContactHistory
+from ivr.customers.numbers import normalize
 from ivr.customers.welcome import GreetingService
 from ivr.store.db import Database
 from ivr.store.domain import Customer
@@ -210,10 +211,12 @@ class StoreServices:
 
     async def callback_request(self, ctx: FlowContext, number: str | None) -> HookResult:
         # No callback table yet: requests are kept in memory (visible to tests and logs).
-        if not number:
+        # A withheld or unreadable caller ID is no number to call back.
+        callback = normalize(number, self._region)
+        if callback.e164 is None:
             return HookResult("failed")
-        self.callbacks.append(number)
-        return HookResult("scheduled", {"callback_number": number})
+        self.callbacks.append(callback.e164)
+        return HookResult("scheduled", {"callback_number": callback.e164})
 
 
 def _customer_id(ctx: FlowContext) -> int | None:

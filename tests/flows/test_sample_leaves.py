@@ -87,7 +87,6 @@ class Route:
     inputs: dict[str, Inputs] = field(default_factory=dict)
     prompts: tuple[str, ...] = ()  # must be heard on the way (what the data decided)
     variables: dict[str, str] = field(default_factory=dict)  # channel variables at the end
-    bug: str | None = None  # a known product bug: the route is expected to fail until fixed
 
 
 KNOWN = ("identify", "greet-known", "main-menu")
@@ -142,9 +141,7 @@ ROUTES = (
           (*KNOWN, "agent", "after-hours", "callback", "callback-ok", "goodbye"), now=CLOSED,
           prompts=("ivr/main-callback-scheduled",)),
     Route("after hours a withheld number gets no callback", WITHHELD,
-          (*UNKNOWN, "agent", "after-hours", "callback", "goodbye"), now=CLOSED,
-          bug="StoreServices.callback_request books a callback to the raw caller id "
-              "'anonymous' (withheld numbers are not refused), so `failed` is never taken"),
+          (*UNKNOWN, "agent", "after-hours", "callback", "goodbye"), now=CLOSED),
     Route("after hours back to the menu, then silence hangs up", STRANGER,
           (*UNKNOWN, "agent", "after-hours", "main-menu", "agent", "after-hours", SILENCE,
            "goodbye"), now=CLOSED),
@@ -249,9 +246,7 @@ def test_a_leaf_is_a_hangup_a_transfer_or_a_node_with_no_way_on() -> None:
 
 @pytest.mark.parametrize("flow_name", FLOWS)
 @pytest.mark.parametrize("plan", [
-    pytest.param(r, id=r.name.replace(" ", "-"),
-                 marks=[pytest.mark.xfail(reason=r.bug, strict=True)] if r.bug else [])
-    for r in ROUTES
+    pytest.param(r, id=r.name.replace(" ", "-")) for r in ROUTES
 ])  # fmt: skip
 async def test_a_keyed_call_follows_the_route_to_its_leaf(
     flow_name: str, plan: Route, env: Env
