@@ -12,6 +12,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -164,3 +165,14 @@ def running(server: Served) -> Served:
     return server
 
 
+
+
+# ---------------------------------------------------------------- the CI log shows both engines
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line saying how many database tests ran on each engine (CI must show PostgreSQL)."""
+    passed = terminalreporter.stats.get("passed", [])
+    counts = {engine: sum(f"[{engine}" in r.nodeid for r in passed)
+              for engine in ("sqlite", "postgres")}
+    terminalreporter.write_line(
+        f"database tests passed: sqlite {counts['sqlite']}, postgres {counts['postgres']}")
