@@ -156,7 +156,8 @@ async def run_mix(db: Database, campaign_id: int, n: int) -> float:
             emu.script(pattern, outcome)
 
     async def answered(call: AnsweredCall) -> None:
-        person = [PressWhenAsked("1")] if int(call.number[-2:]) < 60 else []
+        # Asked again (the first key lost between two AGI commands), a person presses again.
+        person = [PressWhenAsked("1")] * 2 if int(call.number[-2:]) < 60 else []
         profile = CallProfile(channel=call.channel, uniqueid=call.uniqueid,
                               variables=dict(call.variables), context="ivr-notify",
                               extension="notify")
