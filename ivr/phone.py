@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ivr.call.session import HEARD, PLAYS, SAID
 from ivr.errors import IvrError
+from ivr.telephony.agi import parse_command_line
 from ivr.telephony.emulator import agi_events as ev
 from ivr.telephony.emulator.agi_call import (
     CallProfile,
@@ -25,6 +27,7 @@ from ivr.telephony.emulator.agi_caller import (
     Hangup,
     Pause,
     PressWhenAsked,
+    SpeakWhenAsked,
     Speech,
     Step,
 )
@@ -49,9 +52,9 @@ def parse_input(text: str) -> Step:
         if kind == "hangup" and not value:
             return Hangup()
         if kind == "say" and value:
-            return Speech(len(value) * SPEECH_MS_PER_CHAR, text=value)
+            return SpeakWhenAsked(Speech(len(value) * SPEECH_MS_PER_CHAR, text=value))
         if kind == "wav" and value:
-            return Audio(_wav_ms(Path(value)), wav=value)
+            return SpeakWhenAsked(Audio(_wav_ms(Path(value)), wav=value))
     except (ValueError, OSError, EOFError, wave.Error) as err:
         raise PhoneError(f"bad --input {text!r}: {err}; use {INPUT_FORMS}") from None
     raise PhoneError(f"bad --input {text!r}: use {INPUT_FORMS}")
@@ -144,7 +147,21 @@ def _variable(e: ev.VariableSet) -> dict[str, Any] | None:
     return {"event": "variable", "name": e.name, "value": e.value}
 
 
+def _command(e: ev.CommandReceived) -> dict[str, Any] | None:
+    """What the IVR said (TTS) or understood (speech), announced on the console by VERBOSE."""
+    words = parse_command_line(e.line.rstrip(b"\n"))
+    if len(words) < 2 or words[0].upper() != "VERBOSE":
+        return None
+    label, _, text = words[1].partition(": ")
+    if label == PLAYS:  # a prompt streamed over AudioSocket rather than STREAM FILE
+        return {"event": "prompt", "name": text, "missing": False, "heard_s": None,
+                "length_s": None, "interrupted_by": None, "caller_hung_up": False}
+    kind = {SAID: "say", HEARD: "heard"}.get(label)
+    return {"event": kind, "text": text} if kind else None
+
+
 _BODIES: dict[type[Any], Callable[[Any], dict[str, Any] | None]] = {
+    ev.CommandReceived: _command,
     ev.Answered: lambda e: {"event": "answer"},
     ev.PromptPlayed: _prompt,
     ev.DigitPressed: lambda e: {"event": "dtmf", "digit": e.digit, "heard": e.heard},
@@ -169,6 +186,8 @@ def to_text(item: dict[str, Any]) -> str:
                    f"{item['heard_s']} s)"
         elif item["caller_hung_up"]:
             what = f"IVR plays {item['name']} (caller hung up at {item['heard_s']} s)"
+        elif item["length_s"] is None:
+            what = f"IVR plays {item['name']}"
         else:
             what = f"IVR plays {item['name']} ({item['length_s']} s)"
     else:
@@ -180,6 +199,8 @@ _TEXTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "answer": lambda i: "IVR answers",
     "dtmf": lambda i: f"caller presses {i['digit']}" + ("" if i["heard"] else " (not heard)"),
     "speech": lambda i: f"caller says {i['text']!r}",
+    "say": lambda i: f"IVR says {i['text']!r}",
+    "heard": lambda i: f"IVR understood {i['text']}",
     "audio": lambda i: f"caller speaks for {i['seconds']} s",
     "transfer": lambda i: f"IVR transfers the caller to {i['to']}",
     "interaction": lambda i: f"interaction {i['id']} opened",

@@ -97,3 +97,20 @@ def test_call_without_a_server_says_how_to_start_one(tmp_path: Path) -> None:
 def test_bad_input_names_the_accepted_forms(tmp_path: Path) -> None:
     proc = run(tmp_path, "call", "--input", "press:1")
     assert_one_line_error(proc, "bad --input 'press:1'", "dtmf:KEYS", "hangup")
+
+
+def test_spoken_answers_through_a_running_server_reach_the_balance(running: Served) -> None:
+    # `ivr serve` gives calls the AudioSocket speech path: the caller's words (synthesized with
+    # espeak-ng) stream as audio, the server recognizes them, and speaks its answers by TTS.
+    assert run(running.cwd, "demo", "load").returncode == 0
+    proc = run(running.cwd, "call", "--from", "+12125550103", "--to", "18005550100",
+               "--input", "say:billing", "--input", "say:balance", "--input", "dtmf:9",
+               "--json", **running.ports)
+    assert proc.returncode == 0, proc.stderr
+    got = events(proc.stdout)
+    heard = [e["text"].split(" (")[0] for e in got if e["event"] == "heard"]
+    said = [e["text"] for e in got if e["event"] == "say"]
+    assert heard[:2] == ["billing", "balance"]
+    assert any(text.startswith("Your balance is 120.75") for text in said)
+    interaction = stored(running.cwd, next(e["id"] for e in got if e["event"] == "interaction"))
+    assert interaction.outcome == "self_served"

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ivr.speech.listen import Heard
 
 ALL_KEYS = "0123456789*#"
+# VERBOSE labels `ivr call` turns into transcript lines
+SAID, HEARD, PLAYS = "ivr says", "ivr heard", "ivr plays"
+VERBOSE_LEVEL = "3"
 GatherMode = Literal["dtmf", "speech", "both"]
 
 
@@ -119,8 +122,16 @@ class Call:
 
     async def say(self, text: str) -> None:
         """Speak text (synthesized, streamed over AudioSocket); FeatureUnavailable without."""
-        await self._speech().say(text)
+        speech = self._speech()
+        await self._verbose(SAID, text)
+        await speech.say(text)
         self._note("say", text=text)
+
+    async def _verbose(self, label: str, text: str) -> None:
+        """A line on the Asterisk console (verbose level 3) and in `ivr call` transcripts: the
+        audio alone does not show what was said or understood."""
+        line = " ".join(f"{label}: {text}".split())  # one line: CR/LF would end the command
+        await self._link.command("VERBOSE", line, VERBOSE_LEVEL, allow_dead=True)
 
     async def say_digits(self, digits: str, *, interrupt: str = "") -> str | None:
         result = await self._link.command("SAY DIGITS", digits, interrupt)
@@ -178,6 +189,8 @@ class Call:
         grammar = grammar_for(self.language, phrases, max_digits)
         await turn.recognizer(grammar)  # no model: FeatureUnavailable before anything plays
         audio = await turn.prompt_audio(prompt)
+        if prompt is not None and audio is not None:
+            await self._verbose(PLAYS, prompt)
         if prompt is not None and audio is None:
             # not rendered here: Asterisk plays it (keys interrupt), then we listen
             key = await self.play(prompt, interrupt=ALL_KEYS if barge_in else "")
@@ -188,7 +201,7 @@ class Call:
                              inter_digit_timeout=inter_digit_timeout,
                              finish_on_key=finish_on_key, endpoint=self._media_endpoint())
         heard = await turn.gather(audio, grammar, opts)
-        return self._from_heard(heard)
+        return await self._heard(self._from_heard(heard))
 
     def _media_endpoint(self) -> Any:
         assert self._media is not None
@@ -220,6 +233,12 @@ class Call:
         self._note("gather", mode="speech", text=text, digits=digits,
                    confidence=heard.confidence, reason=heard.reason, barge_in=heard.barged_in,
                    latency_ms=heard.latency_ms)
+        return got
+
+    async def _heard(self, got: Gathered) -> Gathered:
+        if got.mode == "speech":
+            what = got.text or got.digits or "(nothing)"
+            await self._verbose(HEARD, f"{what} ({got.confidence:.2f})")
         return got
 
     def _gathered(self, digits: str, reason: Any) -> Gathered:

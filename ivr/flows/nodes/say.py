@@ -26,7 +26,8 @@ class Say(NodeBase, Spoken):
 
     async def run(self, rt: Runtime, node_id: str) -> str | None:
         await rt.speak(self)
-        if self.digits:
+        spoken_by_tts = self.text is not None and rt.tts_ok  # the text already says them
+        if self.digits and not spoken_by_tts:
             digits = re.sub(r"[^0-9*#]", "", rt.render(self.digits))
             if digits:
                 await rt.call.say_digits(digits)

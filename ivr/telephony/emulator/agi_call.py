@@ -172,7 +172,18 @@ class EmulatedCall:
 
     async def until_accepting(self, digit: str) -> None:
         """Wait like a person who waits for the prompt before pressing: until a running command
-        would take `digit`, or the call ends."""
+        would take `digit` (and, on an AudioSocket stream, its prompt has ended), or the call
+        ends."""
+        while not self.dead.is_set():
+            await self._until_listening(digit)
+            listener, gate = self._listener, self.ask_gate
+            if gate is None or self.dead.is_set():
+                return
+            await gate()
+            if self._listener is listener:  # still the same command: its question is asked
+                return
+
+    async def _until_listening(self, digit: str) -> None:
         while not self.dead.is_set() and (self._listener is None or digit not in self._accepting):
             changed = asyncio.ensure_future(self._listen_changed.wait())
             dead = asyncio.ensure_future(self.dead.wait())
@@ -181,8 +192,6 @@ class EmulatedCall:
             finally:
                 changed.cancel()
                 dead.cancel()
-        if self.ask_gate is not None and not self.dead.is_set():
-            await self.ask_gate()
 
     async def wait(
         self,

@@ -70,7 +70,14 @@ class Speech(Audio):
     text: str = ""
 
 
-Step = At | Pause | Press | PressWhenAsked | Hangup | Audio
+@dataclass(frozen=True)
+class SpeakWhenAsked:
+    """Say `audio` once the IVR listens (and its prompt has ended), like a person answering."""
+
+    audio: Audio
+
+
+Step = At | Pause | Press | PressWhenAsked | SpeakWhenAsked | Hangup | Audio
 
 
 async def run_caller(call: EmulatedCall, steps: Sequence[Step]) -> None:
@@ -88,6 +95,9 @@ async def _run_step(call: EmulatedCall, step: Step) -> None:
         await clock.sleep_until(step.ms)
     elif isinstance(step, Pause):
         await clock.sleep(step.ms)
+    elif isinstance(step, SpeakWhenAsked):
+        await call.until_accepting("")  # any command that listens; "" is in every key set
+        await _run_step(call, step.audio)
     elif isinstance(step, PressWhenAsked):
         await call.until_accepting(step.digits[:1])
         await _run_step(call, Press(step.digits))
