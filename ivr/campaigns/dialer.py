@@ -65,6 +65,9 @@ class Dialer:
         self.campaigns = CampaignRepository(db)
         self.pacers = Pacers(self.config.calls_per_second)
         self.inflight: dict[int, asyncio.Task[None]] = {}  # contact id -> its task
+        # Claimed by this loop but still waiting for the pacer: ours, though no task runs yet,
+        # so the reconciler must not take them over and their leases must be renewed.
+        self.claimed: set[int] = set()
         self.reconciler = Reconciler(self)
         # One thread for all of this dialer's DB work: on SQLite, writers from several threads
         # only queue on the file lock (busy-wait back-off), which costs far more than a queue.
@@ -117,10 +120,12 @@ class Dialer:
             if not claims:
                 await self._idle()
                 continue
+            self.claimed = {claim.contact.id for claim in claims}
             for claim in claims:
                 if claim.attempt is not None:
                     await self.pacers.wait(claim.campaign.id, claim.campaign.calls_per_second)
                 self.track(claim, self._dial(claim) if claim.attempt else self._notice(claim))
+                self.claimed.discard(claim.contact.id)
 
     def track(self, claim: DialClaim, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
@@ -166,8 +171,8 @@ class Dialer:
         while True:
             await asyncio.sleep(self.config.lease_s / 3)
             until = self.clock() + timedelta(seconds=self.config.lease_s)
-            await self.db_call(self.repo.renew, self.config.owner, list(self.inflight),
-                                    until)
+            await self.db_call(self.repo.renew, self.config.owner,
+                               [*self.inflight, *self.claimed], until)
             if self.ami.connected:
                 await self.reconciler.run()  # contacts of dialers that died (expired leases)
 

@@ -50,7 +50,8 @@ class Reconciler:
             if not batch:
                 return handled
             cursor = max(c.contact.id for c in batch)
-            claims = [c for c in batch if c.contact.id not in self.d.inflight]
+            mine = self.d.inflight.keys() | self.d.claimed  # running or about to run here
+            claims = [c for c in batch if c.contact.id not in mine]
             if not claims:
                 continue
             try:

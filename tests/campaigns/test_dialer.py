@@ -168,3 +168,20 @@ async def test_two_dialers_share_a_campaign_without_double_dialing(pbx: Pbx) -> 
     assert DialingRepository(pbx.db).open_attempts() == []
     owners = {a.dialer for a in attempts_of(pbx, campaign.id)}
     assert owners == {"d1", "d2"}
+
+
+async def test_contacts_waiting_for_the_pacer_are_not_taken_over_by_the_reconciler(
+    pbx: Pbx,
+) -> None:
+    # Short leases renew (and reconcile) every 0.2 s while a batch waits on a slow pacer: the
+    # reconciler must leave this dialer's own waiting claims alone, or it settles them as
+    # "unknown" (never called) and the loop then dials them anyway.
+    pbx.ami.script("1555*", "busy")
+    campaign = make_campaign(pbx.db, contacts=contacts(10), max_attempts=1,
+                             calls_per_second=4.0, now=now_utc())
+    await run_campaign(pbx, campaign.id, lease_s=0.6, batch_size=5)
+
+    assert sorted(pbx.originates()) == sorted(set(pbx.originates()))
+    assert len(pbx.originates()) == 10
+    results = outcomes(pbx, campaign.id)
+    assert {result for _, result, _ in results.values()} == {"busy"}
