@@ -165,18 +165,31 @@ class Call:
             return await self._gather_speech(
                 prompt, max_digits, timeout, inter_digit_timeout, finish_on_key, barge_in,
                 phrases)
-        first = await self.play(prompt, interrupt=ALL_KEYS if barge_in else "") if prompt else None
-        digits, wait = "", timeout
-        key = first or await self.wait_for_key(wait)
+        if prompt and barge_in:
+            key = await self._ask(prompt, timeout)
+        else:
+            if prompt:
+                await self.play(prompt)
+            key = await self.wait_for_key(timeout)
+        digits = ""
         while key is not None:
             if key == finish_on_key:
                 return self._gathered(digits, "finish_key" if digits else "empty")
             digits += key
             if len(digits) >= max_digits:
                 return self._gathered(digits, "max_digits")
-            wait = inter_digit_timeout
-            key = await self.wait_for_key(wait)
+            key = await self.wait_for_key(inter_digit_timeout)
         return self._gathered(digits, "timeout")
+
+    async def _ask(self, prompt: str, timeout: float) -> str | None:
+        """The prompt and the first key in ONE command (GET OPTION): Asterisk keeps no
+        type-ahead, so a key pressed between a STREAM FILE and the next WAIT FOR DIGIT would
+        be lost; with GET OPTION the wait starts as the prompt ends."""
+        result = await self._link.command("GET OPTION", prompt, ALL_KEYS, str(int(timeout * 1000)))
+        if result.value == -1:
+            raise PromptMissing(f"prompt {prompt!r} is missing on the Asterisk host")
+        self._note("play", prompt=prompt, interrupted_by=result.digit)
+        return result.digit
 
     async def _gather_speech(
         self, prompt: str | None, max_digits: int, timeout: float, inter_digit_timeout: float,

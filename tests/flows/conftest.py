@@ -71,7 +71,7 @@ def fixture_flow(name: str, version: int | None = None) -> CompiledFlow:
 def _listening(line: bytes) -> tuple[bool, str | None]:
     words = parse_command_line(line.rstrip(b"\n"))
     command = " ".join(words).upper()
-    if command.startswith("STREAM FILE "):
+    if command.startswith(("STREAM FILE ", "GET OPTION ")):
         return True, words[2]
     return command.startswith("WAIT FOR DIGIT "), None
 

@@ -39,7 +39,7 @@ def after_menu(emu: AgiEmulator) -> str:
     """The prompt the IVR started right after the caller pressed 1 in the main menu (the
     caller hangs up as it starts, so it is read from the commands, not from what was heard)."""
     names = [parse_command_line(e.line.rstrip(b"\n"))[2] for e in emu.events.of(CommandReceived)
-             if e.line.upper().startswith(b"STREAM FILE")]
+             if e.line.upper().startswith((b"STREAM FILE", b"GET OPTION"))]
     return names[names.index("ivr/main-menu") + 1]
 
 
