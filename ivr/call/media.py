@@ -101,7 +101,8 @@ async def audiosocket(link: Any, path: MediaPath) -> AsyncIterator[AudioSocketSe
 async def _abandon(app: asyncio.Future[Any]) -> None:
     # EXEC cannot be taken back; wait for it briefly so the AGI link stays in step
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(app), 2.0)
+        async with asyncio.timeout(2.0):
+            await asyncio.shield(app)
 
 
 def grammar_for(language: str, phrases: Sequence[str] | None, max_digits: int) -> Grammar:

@@ -88,9 +88,11 @@ class Dialer:
         tasks += list(self.inflight.values())
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:
+            await asyncio.wait(tasks)  # unlike `await task`, keeps a cancellation of stop() itself
+        for loop_task in (self._task, self._heartbeat):
+            if loop_task and not loop_task.cancelled() and loop_task.exception() is not None:
+                log.error("%s had failed", loop_task.get_name(), exc_info=loop_task.exception())
         self._task = self._heartbeat = None
 
     async def db_call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -142,8 +144,11 @@ class Dialer:
         task.add_done_callback(done)
 
     async def _idle(self) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+        # arrives as the event is set, and stop() then waited for this loop forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.config.poll_s)
+            async with asyncio.timeout(self.config.poll_s):
+                await self._wake.wait()
         self._wake.clear()
 
     async def _first_connect(self) -> None:

@@ -91,7 +91,8 @@ class Reconciler:
         try:
             while not gone.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(gone.wait(), self.d.config.lease_s / 3)
+                    async with asyncio.timeout(self.d.config.lease_s / 3):
+                        await gone.wait()
                     return
                 with contextlib.suppress(AmiError):
                     if channel_id not in await self._live_ids():

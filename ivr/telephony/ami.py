@@ -90,8 +90,7 @@ class AmiClient:
         self._closing = True
         if self._supervisor is not None:
             self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+            await asyncio.wait([self._supervisor])
         link = self._link
         if link is not None:
             link.writer.close()
@@ -121,8 +120,8 @@ class AmiClient:
     async def _open(self) -> None:
         where = f"{self.host}:{self.port}"
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout)
+            async with asyncio.timeout(self.connect_timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port)
         except (OSError, TimeoutError) as exc:
             raise AmiConnectionError(f"cannot connect to AMI at {where}: {exc}") from exc
         link = _Link(reader, writer)
@@ -161,10 +160,10 @@ class AmiClient:
                 delay = min(delay * 2, self.backoff_max)
 
     async def _keepalive(self, link: _Link) -> None:
-        # Checks _closing too: Python 3.11's wait_for can swallow a cancellation.
         while not link.closed.is_set() and not self._closing:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(link.closed.wait(), self.ping_interval)
+                async with asyncio.timeout(self.ping_interval):
+                    await link.closed.wait()
                 return
             try:
                 await self._send(link, "Ping", (), check=False)
@@ -267,7 +266,8 @@ class AmiClient:
         self._pending[aid] = Pending(action, future)
         try:
             link.writer.write(data)
-            resp = await asyncio.wait_for(future, wait_s or self.action_timeout)
+            async with asyncio.timeout(wait_s or self.action_timeout):
+                resp = await future
         except TimeoutError as exc:
             raise AmiConnectionError(f"no AMI response to {action} in time") from exc
         finally:
@@ -349,7 +349,8 @@ class AmiClient:
     async def _originate_ack(self, handle: OriginateHandle, future: asyncio.Future[AmiResponse]
                              ) -> None:
         try:
-            resp = await asyncio.wait_for(future, self.action_timeout)
+            async with asyncio.timeout(self.action_timeout):
+                resp = await future
         except (AmiConnectionError, TimeoutError):
             handle.link_lost()  # unknown whether Asterisk dials; never send it again
             self._forget(handle)

@@ -78,9 +78,8 @@ class AudioSocketSession:
 
     async def wait_closed(self) -> None:
         await self.closed.wait()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     # --- output ------------------------------------------------------------------------------
 
@@ -233,7 +232,8 @@ class AudioSocketSession:
 async def _wait(event: asyncio.Event, seconds: float) -> bool:
     """True if the event was set within that many seconds."""
     try:
-        await asyncio.wait_for(event.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()
     except TimeoutError:
         return False
     return True
@@ -310,7 +310,8 @@ class AudioSocketServer:
         key = as_uuid(session_uuid)
         fut = self._waiters.setdefault(key, asyncio.get_running_loop().create_future())
         try:
-            session = await asyncio.wait_for(asyncio.shield(fut), timeout)
+            async with asyncio.timeout(timeout):
+                session = await asyncio.shield(fut)
         except TimeoutError:
             if not fut.done() and self._waiters.get(key) is fut:
                 del self._waiters[key]
@@ -323,8 +324,8 @@ class AudioSocketServer:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         parser = codec.Parser()
         try:
-            first, early = await asyncio.wait_for(_first_messages(reader, parser),
-                                                  self._uuid_timeout)
+            async with asyncio.timeout(self._uuid_timeout):
+                first, early = await _first_messages(reader, parser)
             key = first.uuid
         except (TimeoutError, ConnectionError, AudioSocketError) as exc:
             log.warning("AudioSocket connection dropped before a valid UUID: %s", exc)

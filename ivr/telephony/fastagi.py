@@ -150,7 +150,8 @@ class AgiChannel:
             if not writer.is_closing() and writer.can_write_eof():
                 writer.write_eof()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._eof.wait(), self._close_timeout)
+                async with asyncio.timeout(self._close_timeout):
+                    await self._eof.wait()
         except (ConnectionError, OSError) as exc:
             log.debug("AGI %s: half-close failed: %s", self.env.channel, exc)
         finally:

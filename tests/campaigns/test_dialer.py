@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from ivr.campaigns import reports
@@ -185,3 +186,16 @@ async def test_contacts_waiting_for_the_pacer_are_not_taken_over_by_the_reconcil
     assert len(pbx.originates()) == 10
     results = outcomes(pbx, campaign.id)
     assert {result for _, result, _ in results.values()} == {"busy"}
+
+
+async def test_stop_returns_even_when_woken_as_it_is_cancelled(pbx: Pbx) -> None:
+    # A finished call wakes the loop just as stop() cancels it; on Python 3.11 wait_for
+    # swallowed that cancellation and stop() hung. Try the cancel at each point of the wake-up.
+    for ticks in range(6):
+        dialer = await pbx.dialer(poll_s=30.0)
+        await dialer.start()
+        await asyncio.sleep(0.1)  # the loop is idle, waiting to be woken
+        dialer.wake()
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        await asyncio.wait_for(dialer.stop(), 5.0)

@@ -160,7 +160,8 @@ class EventLog:
             future: asyncio.Future[EmuEvent] = asyncio.get_running_loop().create_future()
             self._waiters.append((match, future))
             try:
-                found = await asyncio.wait_for(future, within)
+                async with asyncio.timeout(within):
+                    found = await future
             finally:
                 self._waiters = [w for w in self._waiters if w[1] is not future]
         assert isinstance(found, kind)

@@ -13,7 +13,6 @@ Every action received is logged in ``emu.received`` (tests assert "no second Ori
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from types import TracebackType
@@ -93,9 +92,8 @@ class AmiEmulator:
             await asyncio.wait(list(self._conn_tasks), timeout=STOP_WAIT_S)
         for task in list(self._tasks):
             task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None

@@ -128,7 +128,8 @@ class EmulatedCall:
         """Sleep (scaled); True if a Hangup action arrived meanwhile."""
         timeout = None if seconds is None else seconds * self.host.time_scale
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._hangup_evt.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._hangup_evt.wait()
         return self._hangup_evt.is_set()
 
     def request_hangup(self, leg: Channel, cause: int) -> None:

@@ -193,8 +193,7 @@ async def _talk(call: EmulatedCall) -> None:
     for task in (target, callee):
         if task not in done and not (keep_agi and task is target):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task])  # keeps a cancellation of our own
     await _hang_up_answered(call, first, cause, via_app, target if keep_agi else None)
 
 
