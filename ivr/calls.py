@@ -13,10 +13,11 @@ from ivr.config import Settings
 from ivr.customers.context import LiveContexts
 from ivr.customers.factory import lookup_from_settings
 from ivr.flows import builtin
+from ivr.flows.caller_services import CallerServices
 from ivr.flows.catalog import FlowCatalog
 from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner
-from ivr.flows.services import CallerServices, StoreServices
+from ivr.flows.store_services import StoreServices
 from ivr.store.db import Database
 
 log = logging.getLogger(__name__)

@@ -6,24 +6,27 @@ sent)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from ivr.auth.otp import OtpService
 from ivr.auth.senders import HttpSmsSender
 from ivr.customers.context import LiveContexts
 from ivr.customers.crm import CallerLookup, SqlCrm
 from ivr.customers.resilience import TtlCache
+from ivr.flows.caller_services import CallerServices
 from ivr.flows.compiled import CompiledFlow
-from ivr.flows.services import CallerServices, StoreServices
+from ivr.flows.store_services import StoreServices
 from ivr.flows.validate import compile_flow
 from ivr.store.db import Database
 from ivr.store.domain import AuditEntry
 from ivr.store.repositories.audit import AuditRepository
 from tests.auth.conftest import SECRET, Clock, code_in
-from tests.customers.conftest import NOW
-from tests.customers.http_stub import HttpStub
+from tests.customers.conftest import NOW, People, add_people
+from tests.customers.http_stub import HttpStub, http_stub
 from tests.flows.conftest import When
 
 DIALPLANS = Path(__file__).parents[2] / "dialplans"
@@ -54,6 +57,26 @@ class Rig:
 
     def codes_sent(self) -> int:
         return len(self.gateway.received)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[HttpStub]:
+    """The SMS gateway on loopback: what it received is what the caller was sent."""
+    async with http_stub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def caller_db(sqlite_url: str) -> Iterator[Database]:
+    """A SQLite store of its own (not the project-wide `db`, which also runs on PostgreSQL)."""
+    database = Database(sqlite_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def people(caller_db: Database) -> People:
+    return add_people(caller_db)
 
 
 def make_rig(

@@ -10,7 +10,7 @@ from ivr.call.session import Call
 from ivr.flows.catalog import FlowCatalog
 from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner, FlowResult
-from ivr.flows.services import StoreServices
+from ivr.flows.store_services import StoreServices
 from ivr.store.db import Database
 from ivr.store.repositories.flows import FlowRepository
 from ivr.store.repositories.interactions import InteractionRepository

@@ -19,9 +19,10 @@ from ivr.auth.senders import HttpSmsSender
 from ivr.customers.context import LiveContexts
 from ivr.customers.crm import CallerLookup, SqlCrm
 from ivr.customers.resilience import TtlCache
+from ivr.flows.caller_services import CallerServices
 from ivr.flows.compiled import CompiledFlow
 from ivr.flows.nodes.menu import Menu
-from ivr.flows.services import CallerServices, StoreServices
+from ivr.flows.store_services import StoreServices
 from ivr.flows.validate import compile_flow
 from ivr.store.db import Database
 from ivr.store.domain import NewAccount, NewRequest

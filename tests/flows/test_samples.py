@@ -14,7 +14,7 @@ from ivr.flows.catalog import FlowCatalog
 from ivr.flows.compiled import CompiledFlow
 from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner, FlowResult
-from ivr.flows.services import StoreServices
+from ivr.flows.store_services import StoreServices
 from ivr.flows.validate import compile_flow
 from ivr.store.db import Database
 from ivr.store.domain import NewAccount, NewRequest

@@ -17,7 +17,7 @@ from ivr.flows.catalog import FlowCatalog
 from ivr.flows.cli import list_rows, publish
 from ivr.flows.errors import FlowSyntaxError, FlowValidationError
 from ivr.flows.prompts import load_catalog
-from ivr.flows.services import StoreServices
+from ivr.flows.store_services import StoreServices
 from ivr.flows.validate import compile_flow
 from ivr.phone import prompt_lookup
 from ivr.store.db import Database
