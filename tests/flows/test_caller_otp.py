@@ -6,7 +6,7 @@ sends the caller to an agent with the reason, and the audit log shows every step
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,8 +20,9 @@ from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.emulator.agi_events import Clock
 from ivr.telephony.fastagi import FastAgiServer
 from tests.auth.conftest import SECRET, code_in
-from tests.customers.conftest import ANNA_PHONE, NOW, SHARED_PHONE, People, add_people
-from tests.customers.http_stub import HttpStub, http_stub
+from tests.customers.conftest import ANNA_PHONE, NOW, SHARED_PHONE, People
+from tests.customers.http_stub import HttpStub
+from tests.flows import caller_rig
 from tests.flows.caller_rig import DIALPLANS, OTP_TTL, Rig, late_keys, make_rig, sample
 from tests.flows.conftest import PROMPT_SAMPLES, SCALE, CallOutcome, When, _drive, place_call
 
@@ -29,22 +30,14 @@ TO_BILL_LIMIT = (When("ivr/main-menu", "1"), When("ivr/billing-menu", "2"))
 NEW_LIMIT = When("ivr/billing-enter-limit", "150#")
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[HttpStub]:
-    async with http_stub() as stub:
-        yield stub
+# Fixtures shared by the caller tests (tests/flows/caller_rig.py). Bound as module attributes,
+# not imported by name, so every `gateway`/`people` parameter is not an unused import redefined.
+gateway, caller_db, people = caller_rig.gateway, caller_rig.caller_db, caller_rig.people
 
 
 @pytest.fixture
-def db(sqlite_url: str) -> Iterator[Database]:
-    database = Database(sqlite_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def people(db: Database) -> People:
-    return add_people(db)
+def db(caller_db: Database) -> Database:
+    return caller_db  # SQLite only here, unlike the project-wide `db`
 
 
 async def rig_for(db: Database, gateway: HttpStub, per_hour: int = 5) -> Rig:

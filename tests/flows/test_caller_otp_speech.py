@@ -6,7 +6,7 @@ personal greeting spoken by TTS, which the agent is then told about."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 
@@ -21,7 +21,8 @@ from ivr.telephony.emulator.agi_caller import Audio, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
 from tests.customers.conftest import ANNA_PHONE, NOW, People, add_people
-from tests.customers.http_stub import HttpStub, http_stub
+from tests.customers.http_stub import HttpStub
+from tests.flows import caller_rig
 from tests.flows.caller_rig import Rig, make_rig
 from tests.speech.conftest import (  # noqa: F401  (fixtures used by name)
     FIXTURES,
@@ -56,17 +57,14 @@ nodes:
 """
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[HttpStub]:
-    async with http_stub() as stub:
-        yield stub
+# Fixtures shared by the caller tests (tests/flows/caller_rig.py). Bound as module attributes,
+# not imported by name, so every `gateway`/`people` parameter is not an unused import redefined.
+gateway, caller_db = caller_rig.gateway, caller_rig.caller_db
 
 
 @pytest.fixture
-def db(sqlite_url: str) -> Iterator[Database]:
-    database = Database(sqlite_url)
-    yield database
-    database.dispose()
+def db(caller_db: Database) -> Database:
+    return caller_db  # SQLite only here, unlike the project-wide `db`
 
 
 @pytest.fixture

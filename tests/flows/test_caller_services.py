@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,31 +33,23 @@ from tests.customers.conftest import (
     SHARED_PHONE,
     STRANGER_PHONE,
     People,
-    add_people,
 )
 from tests.customers.http_stub import HttpStub, http_stub
+from tests.flows import caller_rig
 from tests.flows.caller_rig import DIALPLANS, Rig, make_rig, sample
 from tests.flows.conftest import PROMPT_SAMPLES, SCALE, CallOutcome, When, _drive, place_call
 
 AGENT = When("ivr/main-menu", "0")
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[HttpStub]:
-    async with http_stub() as stub:
-        yield stub
+# Fixtures shared by the caller tests (tests/flows/caller_rig.py). Bound as module attributes,
+# not imported by name, so every `gateway`/`people` parameter is not an unused import redefined.
+gateway, caller_db, people = caller_rig.gateway, caller_rig.caller_db, caller_rig.people
 
 
 @pytest.fixture
-def db(sqlite_url: str) -> Iterator[Database]:
-    database = Database(sqlite_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def people(db: Database) -> People:
-    return add_people(db)
+def db(caller_db: Database) -> Database:
+    return caller_db  # SQLite only here, unlike the project-wide `db`
 
 
 @pytest.fixture
