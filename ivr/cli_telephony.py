@@ -109,6 +109,20 @@ async def _agi(settings: Settings) -> None:
     db = Database(settings.database_url)
     try:
         channel = await connect_stdio()
-        await make_call_handler(db, settings)(channel)
+        media = eagi_media(settings, channel) if channel.env.is_enhanced else None
+        await make_call_handler(db, settings, media=media)(channel)
     finally:
         db.dispose()
+
+
+def eagi_media(settings: Settings, channel: Any) -> Any:
+    """Under EAGI the caller's audio is on fd 3: speech menus listen there, and prompts are
+    written where this host's Asterisk (which started us) can play them."""
+    from ivr.call.eagi_media import EagiSession
+    from ivr.call.media import MediaPath
+    from ivr.speech import models
+    from ivr.telephony.agiscript import eagi_frames
+
+    spool = (models.cache_dir(settings) / "eagi").resolve()
+    session = EagiSession(channel, eagi_frames(), spool)
+    return MediaPath.from_settings(None, "", settings, eagi=session)

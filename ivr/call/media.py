@@ -1,4 +1,5 @@
-"""Audio routing between a call and speech: AudioSocket per turn, prompts out, speech in.
+"""Audio routing between a call and speech: AudioSocket per turn (or EAGI's fd 3 when ivr runs
+as an EAGI script, see `eagi_media`), prompts out, speech in.
 
 While the FastAGI session runs `EXEC AudioSocket <uuid>,<host:port>` (which blocks until the
 media session ends), the turn streams over the AudioSocket session; sending 0x00 ends the
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivr.call.eagi_media import EagiSession, eagi_turn
 from ivr.call.errors import FeatureUnavailable
 from ivr.speech import prompts as catalog
 from ivr.speech.endpoint import EndpointConfig
 from ivr.speech.errors import SpeechError
 from ivr.speech.grammar import Grammar
-from ivr.speech.listen import Heard, ListenOptions, listen
+from ivr.speech.listen import Heard, ListenOptions, MediaChannel, listen
 from ivr.speech.recognizer import ModelPool, Recognizer
 from ivr.speech.tts import Tts
 from ivr.telephony.audiosocket_server import AudioSocketServer, AudioSocketSession
@@ -34,10 +36,11 @@ CONFIRM_KEYS = {"1": "yes", "2": "no"}
 
 @dataclass
 class MediaPath:
-    """What a Call needs to route audio: our AudioSocket server, the host:port Asterisk dials
-    for it, and the shared speech services (one per process)."""
+    """What a Call needs to route audio: our AudioSocket server and the host:port Asterisk dials
+    for it (or, under EAGI, the call's fd-3 session), and the shared speech services (one per
+    process)."""
 
-    server: AudioSocketServer
+    server: AudioSocketServer | None
     advertise: str
     pool: ModelPool | None = None
     tts: Tts | None = None
@@ -45,9 +48,11 @@ class MediaPath:
     connect_timeout: float = 5.0
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     confirm_below: float = 0.0  # confidence under which a menu choice is confirmed
+    eagi: EagiSession | None = None
 
     @classmethod
-    def from_settings(cls, server: AudioSocketServer, advertise: str, settings: Any) -> MediaPath:
+    def from_settings(cls, server: AudioSocketServer | None, advertise: str, settings: Any,
+                      eagi: EagiSession | None = None) -> MediaPath:
         from ivr.speech import models
 
         silence_ms = int(getattr(settings, "asr_trailing_silence_ms", 600))
@@ -55,7 +60,7 @@ class MediaPath:
             server, advertise, models.make_pool(settings),
             Tts(models.cache_dir(settings) / "tts"), Path(settings.prompts_dir),
             endpoint=EndpointConfig(trailing_silence_ms=silence_ms),
-            confirm_below=float(getattr(settings, "asr_confirm_below", 0.0)),
+            confirm_below=float(getattr(settings, "asr_confirm_below", 0.0)), eagi=eagi,
         )
 
     async def preload(self, languages: Sequence[str]) -> list[str]:
@@ -74,9 +79,16 @@ class MediaPath:
         return problems
 
 
+def media_turn(link: Any, path: MediaPath) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The turn's media channel: the EAGI session when there is one, else an AudioSocket."""
+    return eagi_turn(path.eagi) if path.eagi is not None else audiosocket(link, path)
+
+
 @contextlib.asynccontextmanager
 async def audiosocket(link: Any, path: MediaPath) -> AsyncIterator[AudioSocketSession]:
     """Open the call's AudioSocket for one turn; on exit send 0x00 and let EXEC return."""
+    if path.server is None:
+        raise FeatureUnavailable("no AudioSocket server for this call")
     session_id = uuid.uuid4()
     app = asyncio.ensure_future(
         link.command("EXEC", "AudioSocket", f"{session_id},{path.advertise}"))
@@ -149,13 +161,13 @@ class SpeechTurn:
 
     async def say(self, text: str) -> None:
         pcm = await self.synthesize(text)
-        async with audiosocket(self.link, self.path) as session:
+        async with media_turn(self.link, self.path) as session:
             await session.play(pcm)
 
     async def gather(self, prompt_pcm: bytes | None, grammar: Grammar,
                      opts: ListenOptions) -> Heard:
         rec = await self.recognizer(grammar)
-        async with audiosocket(self.link, self.path) as session:
+        async with media_turn(self.link, self.path) as session:
             heard = await listen(session, rec, prompt_pcm, opts)
             if self._needs_confirmation(heard):
                 heard = await self._confirm(session, heard)
@@ -165,7 +177,7 @@ class SpeechTurn:
         return heard.kind == "speech" and heard.choice is not None \
             and heard.confidence < self.path.confirm_below
 
-    async def _confirm(self, session: AudioSocketSession, heard: Heard) -> Heard:
+    async def _confirm(self, session: MediaChannel, heard: Heard) -> Heard:
         question = CONFIRM.get(self.language, CONFIRM["en"]).format(heard.text)
         pcm = await self.synthesize(question)
         rec = await self.recognizer(Grammar.yesno(self.language))
