@@ -118,5 +118,4 @@ async def eagi_turn(session: EagiSession) -> AsyncIterator[EagiSession]:
     try:
         yield session
     finally:
-        with contextlib.suppress(Exception):  # a hangup is reported by the turn itself
-            await session.finish()
+        await session.finish()  # never raises: a hangup is reported by the turn itself
