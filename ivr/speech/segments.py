@@ -1,0 +1,73 @@
+"""Word-sized stretches of speech in a turn, found by energy (codes are read digit by digit).
+
+A caller reading a code pauses between digits; each stretch is then one word and is recognized
+on its own, which whole-utterance decoding by a small Whisper does not survive (it loops and
+drops digits on short windows). Stretches closer than `gap_ms` are one word ("six" has a stop
+inside it); shorter than `min_ms` is a click, not a word.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+
+RATE = 8000
+STEP = 80  # 10 ms of 8 kHz samples
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    gap_ms: int = 100
+    min_ms: int = 80
+    relative: float = 0.1  # of the loud (95th percentile) level
+    floor: float = 33.0  # about -60 dBFS: quieter is never speech
+    margin_ms: int = 120  # weak edges ("six"'s last s) fall under the threshold: keep them
+
+
+def _levels(samples: array[int]) -> list[float]:
+    out = []
+    for start in range(0, len(samples) - STEP + 1, STEP):
+        chunk = samples[start:start + STEP]
+        out.append((sum(s * s for s in chunk) / STEP) ** 0.5)
+    return out
+
+
+def words(pcm: bytes, config: SegmentConfig | None = None) -> list[tuple[int, int]]:
+    """(start, end) byte offsets into `pcm` (8 kHz s16le) of each word-sized stretch."""
+    cfg = config or SegmentConfig()
+    levels = _levels(array("h", pcm[: len(pcm) // 2 * 2]))
+    if not levels:
+        return []
+    loud = sorted(levels)[int(0.95 * (len(levels) - 1))]
+    threshold = max(loud * cfg.relative, cfg.floor)
+    runs: list[list[int]] = []
+    for i, level in enumerate(levels):
+        if level <= threshold:
+            continue
+        if runs and i - runs[-1][1] < cfg.gap_ms // 10:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i, i + 1])
+    kept = [(a, b) for a, b in runs if b - a >= cfg.min_ms // 10]
+    return [(s * STEP * 2, e * STEP * 2) for s, e in _widen(kept, cfg.margin_ms // 10,
+                                                             len(levels))]
+
+
+def _widen(runs: list[tuple[int, int]], margin: int, size: int) -> list[tuple[int, int]]:
+    """Each run grows by `margin` steps each side, but never past the middle of a pause."""
+    out = []
+    for i, (a, b) in enumerate(runs):
+        low = (runs[i - 1][1] + a) // 2 if i else 0
+        high = (b + runs[i + 1][0]) // 2 if i + 1 < len(runs) else size
+        out.append((max(low, a - margin), min(high, b + margin)))
+    return out
+
+
+def merge_to(spans: list[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    """Join the closest neighbours until `count` remain (a word split at a quiet consonant)."""
+    spans = list(spans)
+    while len(spans) > max(count, 1):
+        gaps = [spans[i + 1][0] - spans[i][1] for i in range(len(spans) - 1)]
+        i = gaps.index(min(gaps))
+        spans[i:i + 2] = [(spans[i][0], spans[i + 1][1])]
+    return spans
