@@ -150,11 +150,14 @@ class WhisperEngine:
         mel = scoring.features(self.model.feature_extractor,
                                [self._float16k(p) for p in pieces])
         votes = [scoring.Vote(v, mel, self.language, prompt, answers) for v in self.voters]
-        total = sum(vote.scores() for vote in votes)
-        total = total - np.logaddexp.reduce(total, axis=1, keepdims=True)
-        labels = list(answers)
+        raw = [vote.scores() for vote in votes]
+        # the choice: each model's beliefs over the answers, multiplied; the confidence: how
+        # likely the models found that answer at all (out-of-grammar speech scores low)
+        total = sum(r - np.logaddexp.reduce(r, axis=1, keepdims=True) for r in raw)
         best = total.argmax(axis=1)
-        return [(labels[b], float(np.exp(total[i, b]))) for i, b in enumerate(best)]
+        sure = np.mean([np.exp(r) for r in raw], axis=0)
+        labels = list(answers)
+        return [(labels[b], float(sure[i, b])) for i, b in enumerate(best)]
 
     def digits(self, pcm: bytes, grammar: Grammar) -> tuple[str, float]:
         """A code read digit by digit: each word scored alone; run-together digits decoded."""

@@ -137,7 +137,8 @@ class Vote:
             return_logits_vocab=True, suppress_blank=False, suppress_tokens=[])
 
     def scores(self) -> Any:
-        """[pieces, labels] log-probabilities, normalized over the labels."""
+        """[pieces, labels] log-probabilities of each answer against everything Whisper could
+        have written (not only the grammar's answers: low for out-of-grammar speech)."""
         import numpy as np
 
         results = [r.result() for r in self.pending]
@@ -154,7 +155,7 @@ class Vote:
                 p, j = divmod(i, len(self.sequences))
                 label, tokens = self.sequences[j]
                 out[p, label] = np.logaddexp(out[p, label], _sequence(result, tokens, ends))
-        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
+        return out
 
 
 def _sequence(result: Any, tokens: list[int], ends: list[int]) -> float:
