@@ -60,3 +60,13 @@ def test_cli_names_a_missing_file(tmp_path: Path) -> None:
     args = parse(["asr", "transcribe", str(tmp_path / "nope.wav")])
     with pytest.raises(SpeechError, match="no such file"):
         args.func(args)
+
+
+async def test_out_of_grammar_speech_gets_a_lower_confidence(whisper: WhisperEngine) -> None:
+    grammar = Grammar.parse("yes,no")
+    said = await transcribe_file(whisper, grammar,
+                                 FIXTURES / "commands" / "yes_6a27a9bf_nohash_0.wav")
+    other = await transcribe_file(whisper, grammar,
+                                  FIXTURES / "commands" / "stop_563aa4e6_nohash_2.wav")
+    assert said["text"] == "yes"
+    assert other["confidence"] < said["confidence"] / 2
