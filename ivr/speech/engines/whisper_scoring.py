@@ -62,9 +62,11 @@ class ScoringModel:
             return start
         return [self.token("<|startofprev|>"), *self.encode_text(" " + prompt), *start]
 
-    def spellings(self, word: str) -> list[list[int]]:
+    def spellings(self, word: str, spaced_only: bool = False) -> list[list[int]]:
         """How the decoder may write a word: after a space or not, capitalized or not."""
-        forms = {f" {word}", f" {word.capitalize()}", word, word.capitalize()}
+        forms = {f" {word}", f" {word.capitalize()}"}
+        if not spaced_only:
+            forms |= {word, word.capitalize()}
         seen: dict[tuple[int, ...], None] = {}
         for form in sorted(forms):
             seen.setdefault(tuple(self.encode_text(form)), None)
@@ -106,10 +108,13 @@ class Vote:
 
         self.voter = voter
         self.labels = list(answers)
-        spelled = {i: [s for p in answers[label] for s in voter.spellings(p)]
+        # when every answer's own word is one token, one decoder step scores them all (a
+        # numeral alone does not count: Russian digit words are several tokens each)
+        self.single = all(any(len(s) == 1 for s in voter.spellings(answers[label][0]))
+                          for label in self.labels)
+        # each spelling of a longer answer is a decoder row: keep the likely ones
+        spelled = {i: [s for p in answers[label] for s in voter.spellings(p, not self.single)]
                    for i, label in enumerate(self.labels)}
-        # when every answer has a one-token spelling, one decoder step scores them all
-        self.single = all(any(len(s) == 1 for s in forms) for forms in spelled.values())
         self.sequences = [(i, s) for i, forms in spelled.items() for s in forms
                           if len(s) == 1 or not self.single]
         self.pieces = mel.shape[0]
