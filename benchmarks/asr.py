@@ -218,7 +218,7 @@ def main() -> None:
 
     print(f"files: {len(digits_rows)} single digits, {len(otp_rows)} codes, "
           f"{sum(r['kind'] == 'command' for r in cmd_rows)} command words", flush=True)
-    add("figure", "ivr whisper (base + tiny.en, scored)", "raw faster-whisper (base)",
+    add("figure", "ivr whisper (tiny.en scored; base decodes)", "raw faster-whisper (base)",
         "ivr pocketsphinx", "ivr vosk (ko)", "raw vosk (ko)", "target")
     w, s = ours(whisper, dg, "digits"), ours(sphinx, dg, "digits")
     rw = raw_whisper(whisper, "digits")
