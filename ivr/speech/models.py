@@ -113,6 +113,6 @@ def check(settings: Any, languages: tuple[str, ...] = ("en", "ru")) -> list[tupl
         except SpeechError as err:
             rows.append((language, "missing", str(err)))
             continue
-        where = getattr(engine, "model_dir", "") or "bundled model"
+        where = getattr(engine, "where", "") or getattr(engine, "model_dir", "") or "bundled model"
         rows.append((language, engine.name, str(where)))
     return rows

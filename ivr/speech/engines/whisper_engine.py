@@ -122,6 +122,8 @@ class WhisperEngine:
         # measured: tiny.en alone beats base on English words, and base voting with it too
         self.voters = [english] if english else [base]
         self.name = "whisper-tiny.en" if english else "whisper-base"
+        self.where = f"base {self.model_dir}" + (
+            f", tiny.en {scoring.tiny_en_dir()} (scores menus and digits)" if english else "")
 
     def _english_voter(self, compute_type: str, threads: int,
                        workers: int) -> scoring.ScoringModel | None:
