@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RATE = 8000
 STEP = 80  # 10 ms of 8 kHz samples
 
 

@@ -127,10 +127,9 @@ class WhisperEngine:
         self._suppress: dict[tuple[str, ...], list[int]] = {}
         self._lock = threading.Lock()
         english = self._english_voter(compute_type, cpu_threads, workers)
-        base = scoring.ScoringModel(self.model.model, self.model.hf_tokenizer,
-                                    bool(self.model.model.is_multilingual))
         # measured: tiny.en alone beats base on English words, and base voting with it too
-        self.voters = [english] if english else [base]
+        self.voters = [english or scoring.ScoringModel(
+            self.model.model, self.model.hf_tokenizer, bool(self.model.model.is_multilingual))]
         self.name = "whisper-tiny.en" if english else "whisper-base"
         self.where = f"base {self.model_dir}" + (
             f", tiny.en {scoring.tiny_en_dir()} (scores menus and digits)" if english else "")
@@ -198,7 +197,7 @@ class WhisperEngine:
         if not spans:
             return "", 0.0
         start, end = spans[0][0], spans[-1][1]
-        if not scoring.fits((end - start) * self.rate // 16000):
+        if not scoring.fits((end - start) // 2 * self.rate // 8000):  # bytes -> model samples
             return self.decode(pcm, grammar)
         phrases = grammar.vocabulary()
         [(text, probability)] = self.vote([pcm[start:end]], {p: [p] for p in phrases},
