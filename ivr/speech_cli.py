@@ -5,21 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from ivr.config import load_settings
 from ivr.speech import models
 from ivr.speech import prompts as catalog
-from ivr.speech.audio import read_wav
+from ivr.speech.audio import FRAME_BYTES, frames, read_wav, rms_dbfs
 from ivr.speech.endpoint import EndpointConfig
-from ivr.speech.errors import SpeechError
+from ivr.speech.errors import AudioError, SpeechError
 from ivr.speech.filechannel import FileChannel
 from ivr.speech.grammar import Grammar
 from ivr.speech.listen import ListenOptions, listen
 from ivr.speech.recognizer import Engine, Recognizer
+from ivr.telephony.errors import CallHangup
 
 LANGUAGES = ("en", "ru")
+MAX_EXIT = 100  # exit statuses above 125 mean "killed by a signal" to shells
 
 
 def add_speech_commands(subparsers: Any) -> None:
@@ -31,6 +34,9 @@ def add_speech_commands(subparsers: Any) -> None:
     tr.add_argument("--lang", default="en", help="language (en, ru; default en)")
     tr.add_argument("--grammar", help='digits, yesno or "phrase a,phrase b" (default: free)')
     tr.add_argument("--json", action="store_true", help="one JSON line per file")
+    tr.epilog = ("A file that yields nothing (no speech heard, unreadable) is a row with empty "
+                 "text and a reason; the batch goes on. Exit status: the number of such files "
+                 f"(at most {MAX_EXIT}), 0 when every file was recognized.")
     tr.set_defaults(func=cmd_transcribe)
 
     pr = subparsers.add_parser("prompts", help="render the prompt catalog")
@@ -58,27 +64,50 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         raise SpeechError(f"no such file: {missing[0]}")
     engine = models.load_engine(settings, args.lang)
     silence_ms = int(getattr(settings, "asr_trailing_silence_ms", 600))
+    failed = 0
     for path in args.files:
         row = asyncio.run(transcribe_file(engine, grammar, path, silence_ms))
-        print(json.dumps(row, ensure_ascii=False) if args.json else _line(row))
-    return 0
+        failed += not row["text"] and not row["digits"]
+        print(json.dumps(row, ensure_ascii=False) if args.json else _line(row), flush=True)
+    if failed:
+        print(f"ivr: {failed} of {len(args.files)} files yielded nothing (see each row's reason)",
+              file=sys.stderr)
+    return min(failed, MAX_EXIT)
 
 
 async def transcribe_file(
     engine: Engine, grammar: Grammar, path: Path, silence_ms: int = 600
 ) -> dict[str, Any]:
-    """The call path on a file: 20 ms frames, endpointing, the per-turn recognizer."""
-    pcm = await asyncio.to_thread(read_wav, path)
+    """The call path on a file: 20 ms frames, endpointing, the per-turn recognizer.
+
+    A file that yields nothing is still a row: empty text and the reason (one bad file in a
+    batch of thousands must not cost the rest)."""
+    row: dict[str, Any] = {"file": str(path), "text": "", "digits": "", "confidence": 0.0,
+                           "ms": 0.0, "reason": ""}
+    try:
+        pcm = await asyncio.to_thread(read_wav, path)
+    except AudioError as err:
+        return row | {"reason": str(err)}
     opts = ListenOptions(timeout=len(pcm) / 16000 + 2, dtmf=False,
                          endpoint=EndpointConfig(trailing_silence_ms=silence_ms))
-    heard = await listen(FileChannel(pcm), Recognizer(engine, grammar), None, opts)
+    try:
+        heard = await listen(FileChannel(pcm), Recognizer(engine, grammar), None, opts)
+    except CallHangup:  # the recording ran out before any speech started
+        return row | {"reason": f"no speech heard (loudest 20 ms: {_peak_db(pcm):.0f} dBFS)"}
     text = heard.choice or heard.text
-    return {"file": str(path), "text": text, "digits": heard.digits,
-            "confidence": heard.confidence, "ms": heard.latency_ms}
+    reason = "" if text or heard.digits else f"nothing recognized ({heard.reason})"
+    return row | {"text": text, "digits": heard.digits, "confidence": heard.confidence,
+                  "ms": heard.latency_ms, "reason": reason}
+
+
+def _peak_db(pcm: bytes) -> float:
+    return max((rms_dbfs(f) for f in frames(pcm, FRAME_BYTES)), default=-96.0)
 
 
 def _line(row: dict[str, Any]) -> str:
     digits = f" [{row['digits']}]" if row["digits"] else ""
+    if row["reason"] and not (row["text"] or row["digits"]):
+        return f"{row['file']}: (nothing: {row['reason']})"
     return f"{row['file']}: {row['text'] or '(nothing recognized)'}{digits} " \
            f"(confidence {row['confidence']:.2f}, {row['ms']:.0f} ms)"
 

@@ -27,7 +27,7 @@ async def test_single_spoken_digits_with_the_digits_grammar(whisper: WhisperEngi
     for path in sorted((FIXTURES / "fsdd").glob("*.wav")):
         row = await transcribe_file(whisper, Grammar.digits("en"), path)
         assert row["digits"] == path.name[0], row
-        assert set(row) == {"file", "text", "digits", "confidence", "ms"}
+        assert set(row) == {"file", "text", "digits", "confidence", "ms", "reason"}
         assert 0.0 < row["confidence"] <= 1.0
 
 
@@ -70,3 +70,31 @@ async def test_out_of_grammar_speech_gets_a_lower_confidence(whisper: WhisperEng
                                   FIXTURES / "commands" / "stop_563aa4e6_nohash_2.wav")
     assert said["text"] == "yes"
     assert other["confidence"] < said["confidence"] / 2
+
+
+def test_a_batch_goes_on_past_files_that_yield_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    """A silent recording and a file that is not a WAV are rows with a reason; the files after
+    them are still answered and the exit status counts the files that yielded nothing."""
+    import wave
+
+    monkeypatch.setenv("IVR_PROMPTS_DIR", "prompts")
+    monkeypatch.chdir(ROOT)
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as wav:
+        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(8000)
+        wav.writeframes(b"\x00\x00" * 8000)
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF not really")
+    good = str(FIXTURES / "fsdd" / "7_jackson_5.wav")
+    args = parse(["asr", "transcribe", "--grammar", "digits", str(silent), str(broken), good,
+                  "--json"])
+    assert args.func(args) == 2
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert [r["file"] for r in rows] == [str(silent), str(broken), good]
+    assert rows[0]["text"] == "" and "no speech" in rows[0]["reason"]
+    assert rows[1]["text"] == "" and "not a readable WAV" in rows[1]["reason"]
+    assert rows[2]["digits"] == "7" and rows[2]["reason"] == ""
+    assert "2 of 3 files yielded nothing" in captured.err
