@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB_URL ?= sqlite:///var/ivr.db
 
-# System programs ivr runs (text-to-speech); `make` says how to install any that is missing.
-# espeak-ng speaks dynamic text, sox renders prompts; chromium runs the console's browser tests (Playwright drives
-# the system browser, it never downloads one). Debian package names equal the program names.
+# System programs ivr runs: espeak-ng speaks dynamic text, sox renders prompts; chromium runs the
+# console's browser tests (Playwright drives the system browser, it never downloads one).
+# scripts/system-packages.sh installs any that is missing (apt-get as root, else `sudo -n`, else
+# it prints the command), so these two commands stay the whole set-up.
 RUN_PROGRAMS := espeak-ng sox
 TEST_PROGRAMS := $(RUN_PROGRAMS) chromium
 
@@ -33,19 +34,11 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-define require_programs
-	@missing=""; for p in $(1); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "missing system program(s):$$missing -- install with: sudo apt-get install -y$$missing"; \
-	  exit 1; \
-	fi
-endef
-
 system:
-	$(call require_programs,$(RUN_PROGRAMS))
+	@sh scripts/system-packages.sh $(RUN_PROGRAMS)
 
 system-test:
-	$(call require_programs,$(TEST_PROGRAMS))
+	@sh scripts/system-packages.sh $(TEST_PROGRAMS)
 
 run: system $(VENV)/.installed
 	$(BIN)/ivr db upgrade
