@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ivr.telephony.emulator.agi_call import CallOptions, CallProfile, wav_prompt_lengths
+from ivr.telephony.emulator.agi_call import (
+    CallOptions,
+    CallProfile,
+    host_sounds,
+    wav_prompt_lengths,
+)
 from ivr.telephony.emulator.agi_caller import At, Audio, Hangup, Press, Speech, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator, split_agi_url
 from ivr.telephony.emulator.agi_events import (
@@ -176,3 +181,36 @@ async def test_event_stream_ends_when_the_session_closes() -> None:
     await end(app, task, server)
     events: list[EmuEvent] = [e async for e in emu.events.stream()]
     assert isinstance(events[-1], SessionClosed)
+
+
+def _wav(path: Path, frames: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * frames)
+
+
+async def test_stream_file_of_a_prompt_not_on_the_host_answers_as_asterisk(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """res_agi: `200 result=-1 endpos=<the offset asked>` at once, and file.c's warning."""
+    app, _emu, task, server = await call()  # the default host: none of ivr's prompts
+    assert await app.ask(b'STREAM FILE ivr/goodbye ""\n') == b"200 result=-1 endpos=0\n"
+    assert await app.ask(b'STREAM FILE ivr/goodbye "" 800\n') == b"200 result=-1 endpos=800\n"
+    assert await app.ask(b'CONTROL STREAM FILE ivr/goodbye "" 3000 # * "" 250\n') == (
+        b"200 result=-1 endpos=250\n")
+    assert "File ivr/goodbye does not exist in any format" in caplog.text
+    await end(app, task, server)
+
+
+async def test_prompts_copied_to_the_hosts_sounds_folder_play(tmp_path: Path) -> None:
+    _wav(tmp_path / "en" / "ivr" / "goodbye.wav", 800)  # sounds/<lang>/ivr/goodbye
+    _wav(tmp_path / "ivr" / "any-language.wav", 400)  # sounds/ivr/any-language
+    app, _emu, task, server = await call(prompts=host_sounds(tmp_path, "en"))
+    assert await app.ask(b'STREAM FILE ivr/goodbye ""\n') == b"200 result=0 endpos=800\n"
+    assert await app.ask(b'STREAM FILE ivr/any-language ""\n') == b"200 result=0 endpos=400\n"
+    assert await app.ask(b'STREAM FILE beep ""\n') == b"200 result=0 endpos=2088\n"  # stock
+    assert await app.ask(b'STREAM FILE ivr/other ""\n') == b"200 result=-1 endpos=0\n"
+    await end(app, task, server)

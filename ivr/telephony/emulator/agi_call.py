@@ -47,7 +47,24 @@ TRACE_PROMPTS: dict[str, int] = {
 
 
 def trace_prompts(name: str) -> int | None:
+    """Asterisk's own sounds that the recorded host had, and nothing else: the default host,
+    on which none of ivr's prompts are (STREAM FILE of one answers as for a missing file)."""
     return TRACE_PROMPTS.get(name)
+
+
+def host_sounds(sounds_dir: Path | None, language: str = "en") -> PromptLookup:
+    """The emulated host's sounds folder (Asterisk's astdatadir/sounds): Asterisk's own sounds
+    plus the WAVs copied under `sounds_dir`, looked up as Asterisk does: `<lang>/<name>` first,
+    then `<name>`. None: nothing was copied. Reads the folder now (before the loop runs)."""
+    lengths: dict[str, int] = {}
+    if sounds_dir is not None and sounds_dir.is_dir():
+        lengths = wav_prompt_lengths(sounds_dir)
+
+    def length(name: str) -> int | None:
+        found = lengths.get(f"{language}/{name}", lengths.get(name))
+        return found if found is not None else TRACE_PROMPTS.get(name)
+
+    return length
 
 
 def wav_prompt_lengths(directory: Path) -> dict[str, int]:

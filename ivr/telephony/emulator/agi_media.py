@@ -9,6 +9,7 @@ which is what the traces show: 1703 ms into the prompt -> endpos=13760.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from ivr.telephony.agi import format_result
@@ -19,6 +20,8 @@ from ivr.telephony.emulator.agi_record import record_file
 
 ALL_DIGITS = "0123456789*#ABCD"
 FRAME_SAMPLES = 160
+# Asterisk's console says the same (file.c, ast_openstream): where a missing prompt shows.
+log = logging.getLogger("ivr.telephony.emulator.asterisk")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ async def play(
     length = call.prompt_length(name)
     now = call.clock.now
     if length is None:
+        log.warning("File %s does not exist in any format", name)
         call.events.add(PromptPlayed(now(), name, 0, None))
         return Played(missing=True)
     start = now()
@@ -71,8 +75,8 @@ async def stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
     offset = _int(argv[4], 0) if len(argv) == 5 else 0
     with call.listening(argv[3]) as queue:
         played = await play(call, queue, argv[2], argv[3], offset)
-    if played.missing:
-        return format_result(-1, endpos=0)
+    if played.missing:  # res_agi answers with the offset it was given, unplayed
+        return format_result(-1, endpos=offset)
     result = -1 if played.hung_up else ord(played.digit) if played.digit else 0
     failed = played.digit is not None or played.hung_up
     call.set_variable("PLAYBACKSTATUS", "FAILED" if failed else "SUCCESS")
@@ -85,7 +89,7 @@ async def control_stream_file(call: EmulatedCall, argv: list[str]) -> bytes:
     with call.listening(argv[4]) as queue:
         played = await play(call, queue, argv[3], argv[4], offset_ms * SAMPLES_PER_MS)
     if played.missing:
-        return format_result(-1, endpos=0)
+        return format_result(-1, endpos=offset_ms)
     position_ms = offset_ms + int(played.elapsed_ms)
     if played.hung_up:
         return format_result(-1, endpos=position_ms)

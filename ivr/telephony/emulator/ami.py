@@ -8,6 +8,12 @@ Usage::
         ... connect to ("127.0.0.1", emu.port) ...
 
 Every action received is logged in ``emu.received`` (tests assert "no second Originate").
+
+With ``config=AsteriskConfig.load()`` it plays an Asterisk that loaded our `asterisk/*.conf`:
+only that dialplan exists (Originate to anything else: "Extension does not exist."; a Local
+channel to a missing extension fails as the traces show), and only the users of manager*.conf
+log in, each limited to its classes ("Permission denied", events filtered by read classes).
+Without it: the lab dialplan of the traces plus a catch-all `ivr_context`, one all-rights user.
 """
 
 from __future__ import annotations
@@ -20,8 +26,16 @@ from types import TracebackType
 from ivr.telephony.ami_codec import Message
 from ivr.telephony.emulator.ami_call import EmulatedCall, OriginateRequest, Program
 from ivr.telephony.emulator.ami_channels import Channel
-from ivr.telephony.emulator.ami_script import AnsweredHook, CallScript, Outcome, Scripts
+from ivr.telephony.emulator.ami_script import (
+    AnsweredHook,
+    CallScript,
+    Outcome,
+    Scripts,
+    dial_number,
+)
 from ivr.telephony.emulator.ami_session import AmiSession
+from ivr.telephony.emulator.asterisk_config import AsteriskConfig
+from ivr.telephony.emulator.manager_users import ManagerUser
 
 # Targets of the lab dialplan the traces were recorded with; `add_target` adds more.
 LAB_TARGETS: dict[tuple[str, str], Program] = {
@@ -53,18 +67,23 @@ class AmiEmulator:
         on_answer: AnsweredHook | None = None,
         agi_url: str = "agi://127.0.0.1:4573",
         ivr_context: str = "ivr",
+        config: AsteriskConfig | None = None,
     ) -> None:
         self.host, self._port = host, port
-        self.users = {username: secret}
+        self.config = config
+        self.users: dict[str, ManagerUser] = (
+            config.users if config else {username: ManagerUser(username, secret)})
         self.login_fail_delay = login_fail_delay
         self.time_scale = time_scale
         self.on_answer = on_answer
         self.agi_url = agi_url
         self.scripts = Scripts()
-        self.targets: dict[tuple[str, str], Program] = dict(LAB_TARGETS)
+        self.targets: dict[tuple[str, str], Program] = {} if config else dict(LAB_TARGETS)
         # Any exten of the IVR context runs AGI to our FastAGI server (the hook plays it).
-        self.contexts: dict[str, Program] = {ivr_context: [("AGI", f"{agi_url}/${{EXTEN}}")]}
-        self.global_vars: dict[str, str] = {"FASTAGI": agi_url}
+        self.contexts: dict[str, Program] = (
+            {} if config else {ivr_context: [("AGI", f"{agi_url}/${{EXTEN}}")]})
+        self.global_vars: dict[str, str] = (
+            config.dialplan.globals if config else {"FASTAGI": agi_url})
         self.received: list[Message] = []
         self._action_seen = asyncio.Event()
         self.calls: set[EmulatedCall] = set()
@@ -144,8 +163,11 @@ class AmiEmulator:
             await self._action_seen.wait()
 
     # -- used by sessions and calls -------------------------------------------------------
-    def check_login(self, user: str, secret: str) -> bool:
-        return user in self.users and self.users[user] == secret
+    def check_login(self, user: str, secret: str, address: str) -> ManagerUser | None:
+        found = self.users.get(user)
+        if found is None or found.secret != secret or not found.permits(address):
+            return None
+        return found
 
     def emit(self, msg: Message) -> None:
         for session in list(self._sessions):
@@ -172,11 +194,31 @@ class AmiEmulator:
         if hit is not None:
             hit[1].request_hangup(ch, cause)
 
-    def extension_exists(self, context: str, exten: str) -> bool:
-        return (context, exten) in self.targets or context in self.contexts
+    def extension_exists(self, context: str, exten: str, priority: int = 1) -> bool:
+        if (context, exten) in self.targets or context in self.contexts:
+            return True
+        return self.config is not None and self.config.dialplan.exists(context, exten, priority)
+
+    def _program(self, context: str, exten: str, priority: int) -> Program:
+        found = self.targets.get((context, exten)) or self.contexts.get(context)
+        if found is not None:
+            return found
+        assert self.config is not None
+        ext = self.config.dialplan.find(context, exten)
+        assert ext is not None  # checked by the Originate action
+        return ext.program(priority)
+
+    def _local_missing(self, dial_string: str) -> bool:
+        """A Local channel whose extension the loaded dialplan lacks (local_call refuses it)."""
+        if self.config is None or not dial_string.lower().startswith("local/"):
+            return False
+        context = dial_string.partition("@")[2].partition("/")[0] or "default"
+        return not self.extension_exists(context, dial_number(dial_string))
 
     def start_call(self, req: OriginateRequest) -> EmulatedCall:
         script = self.scripts.lookup(req.channel)
+        if self._local_missing(req.channel):
+            script = CallScript(Outcome.NO_SUCH_EXTENSION)
         number = req.channel.partition("/")[2].partition("@")[0]
         callee = LAB_CALLEE.get(number) if req.channel.startswith("Local/") else None
         if callee is None:
@@ -186,7 +228,7 @@ class AmiEmulator:
                 callee = [("Wait", str(talk / 1000)), ("Hangup", "")]
         target: Program | None = None
         if not req.application:
-            target = self.targets.get((req.context, req.exten)) or self.contexts[req.context]
+            target = self._program(req.context, req.exten, int(req.priority or 1))
         call = EmulatedCall(self, req, script, next(self._seq), callee, target)
         self.calls.add(call)
         self.processed += 1

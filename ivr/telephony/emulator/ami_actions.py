@@ -175,7 +175,11 @@ async def originate(s: AmiSession, msg: Message) -> None:
     if not req.channel:
         s.respond(msg, "Error", [("Message", "Channel not specified")])
         return
-    if not req.application and not s.emulator.extension_exists(req.context, req.exten):
+    if not req.priority.isdigit():
+        s.respond(msg, "Error", [("Message", "Invalid priority")])
+        return
+    if not req.application and not s.emulator.extension_exists(req.context, req.exten,
+                                                               int(req.priority)):
         s.respond(msg, "Error", [("Message", "Extension does not exist.")])
         return
     call = s.emulator.start_call(req)

@@ -36,6 +36,7 @@ class CallHost(Protocol):
     time_scale: float
     on_answer: AnsweredHook | None
     agi_url: str
+    global_vars: dict[str, str]
 
     def emit(self, msg: Message) -> None: ...
     def new_uniqueid(self) -> str: ...

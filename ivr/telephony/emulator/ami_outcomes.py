@@ -97,9 +97,22 @@ def _early_hangup(
     call.cdr(a, disposition)
 
 
-def _expand(text: str, ch: Channel) -> str:
-    known = {**ch.variables, "EXTEN": ch.exten, "CHANNEL": ch.name, "UNIQUEID": ch.uniqueid}
+def _expand(text: str, ch: Channel, global_vars: dict[str, str] | None = None) -> str:
+    known = {**(global_vars or {}), **ch.variables, "EXTEN": ch.exten, "CHANNEL": ch.name,
+             "UNIQUEID": ch.uniqueid}
     return re.sub(r"\$\{([^}]+)\}", lambda m: known.get(m[1], ""), text)
+
+
+def _runs_amd(call: EmulatedCall) -> bool:
+    return any(app.upper() == "AMD" for app, _ in call.target_program or ())
+
+
+def _amd(call: EmulatedCall, machine: bool) -> None:
+    """AMD()'s verdict on the answered leg, as amd-results.txt shows it."""
+    a = call.a
+    status, cause = ("MACHINE", call.script.amd_cause) if machine else ("HUMAN", "HUMAN-800-800")
+    call.emit(varset(a, "AMDSTATUS", status), a)
+    call.emit(varset(a, "AMDCAUSE", cause), a)
 
 
 async def _answered(call: EmulatedCall, *, machine: bool) -> None:
@@ -113,10 +126,9 @@ async def _answered(call: EmulatedCall, *, machine: bool) -> None:
     call.emit(dial_event("DialEnd", a, [("DialStatus", "ANSWER")]))
     a.answered = b.answered = a.created
     call.resolve(True, 4)
-    if machine:
-        call.emit(varset(a, "AMDSTATUS", "MACHINE"), a)
-        call.emit(varset(a, "AMDCAUSE", call.script.amd_cause), a)
-    await _talk(call)
+    if machine and not _runs_amd(call):  # no AMD() in the target: its verdict comes anyway
+        _amd(call, machine)
+    await _talk(call, machine)
 
 
 async def _run_callee(call: EmulatedCall) -> tuple[Channel, int, bool]:
@@ -133,7 +145,7 @@ async def _run_callee(call: EmulatedCall) -> tuple[Channel, int, bool]:
     return b, 16, False
 
 
-async def _run_target(call: EmulatedCall) -> tuple[Channel, int, bool]:
+async def _run_target(call: EmulatedCall, machine: bool) -> tuple[Channel, int, bool]:
     a, req = call.a, call.req
     if call.target_program is None:
         a.cdr_app, a.cdr_data = req.application, req.data
@@ -145,14 +157,16 @@ async def _run_target(call: EmulatedCall) -> tuple[Channel, int, bool]:
     a.cdr_dcontext, a.cdr_dst = req.context, req.exten
     for prio, (app, data) in enumerate(call.target_program, start=int(req.priority or 1)):
         a.priority = prio
-        data = _expand(data, a)
+        data = _expand(data, a, call.host.global_vars)
         a.cdr_app, a.cdr_data = app, data
         if app == "Hangup":
             call.emit(newexten(a, app, data), a)
             return a, int(data or 16), False
         call.emit(newexten(a, app, data), a)
         call._a_playing = app if app == "Playback" else ""
-        if app == "AGI":
+        if app.upper() == "AMD":
+            _amd(call, machine)
+        elif app == "AGI":
             await _agi(call, data)
             call.emit(varset(a, "AGISTATUS", "SUCCESS"), a)
         elif app in ("Wait", "Playback"):
@@ -160,13 +174,15 @@ async def _run_target(call: EmulatedCall) -> tuple[Channel, int, bool]:
     return a, 16, False
 
 
-async def _agi(call: EmulatedCall, url: str) -> None:
+async def _agi(call: EmulatedCall, data: str) -> None:
+    """AGI(url,arg1,arg2...): the hook plays the FastAGI session."""
     a, hook = call.a, call.host.on_answer
+    url, *args = data.split(",")
     info = AnsweredCall(
         channel=a.name, uniqueid=a.uniqueid, linkedid=a.linkedid, dial_string=call.req.channel,
         number=call.callee_exten, context=call.req.context, exten=call.req.exten,
         caller_id_num=call.req.caller_num, caller_id_name=call.req.caller_name,
-        account=call.req.account, variables=dict(a.variables), agi_url=url,
+        account=call.req.account, variables=dict(a.variables), agi_url=url, agi_args=args,
     )
     call.answered_call = info
     if hook is None:
@@ -179,8 +195,8 @@ async def _agi(call: EmulatedCall, url: str) -> None:
         call._a_agi = False
 
 
-async def _talk(call: EmulatedCall) -> None:
-    target = asyncio.create_task(_run_target(call))
+async def _talk(call: EmulatedCall, machine: bool) -> None:
+    target = asyncio.create_task(_run_target(call, machine))
     callee = asyncio.create_task(_run_callee(call))
     done, _ = await asyncio.wait({target, callee}, return_when=asyncio.FIRST_COMPLETED)
     if call._hangup_req is not None:

@@ -46,6 +46,7 @@ class AnsweredCall:
     account: str
     variables: dict[str, str]
     agi_url: str = ""
+    agi_args: list[str] = field(default_factory=list)  # AGI(url,arg1,...) -> agi_arg_1...
     callee_hangup: asyncio.Event = field(default_factory=asyncio.Event)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ivr.telephony.ami_codec import AmiParser, Header, Message, encode_banner
 from ivr.telephony.emulator.ami_actions import HANDLERS
+from ivr.telephony.emulator.manager_users import ManagerUser
 from ivr.telephony.errors import AmiProtocolError
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class AmiSession:
         self.authenticated = False
         self.events_on = True
         self.username = ""
+        self.user: ManagerUser | None = None
         self.session_id = f"0x{id(self):x}"
         self.started = time.time()
         self._closing = False
@@ -38,7 +40,9 @@ class AmiSession:
             self.writer.write(msg.encode())
 
     def event(self, msg: Message) -> None:
-        if self.authenticated and self.events_on:
+        """An event from the queue: only to a user who reads every class it carries."""
+        if self.authenticated and self.events_on and self.user is not None \
+                and self.user.may_read(msg.get("Privilege", "") or ""):
             self.send(msg)
 
     def respond(self, action: Message, response: str, headers: list[Header]) -> None:
@@ -95,7 +99,17 @@ class AmiSession:
         if handler is None:
             self._unknown(msg, name)
             return
+        if self.user is not None and not self.user.may_run(name):
+            self._not_allowed(msg, name)
+            return
         await handler(self, msg)
+
+    def _not_allowed(self, msg: Message, name: str) -> None:
+        """process_message() when the user's write classes do not cover the action."""
+        self.respond(msg, "Error", [("Message", "Permission denied")])
+        self.emulator.emit(self._security("RequestNotAllowed", "Error", [
+            ("AccountID", self.username), ("SessionID", self.session_id), *self._addresses(),
+            ("RequestType", f"Action: {name}"), ("SessionTV", _tv(self.started))]))
 
     def _unknown(self, msg: Message, name: str) -> None:
         text = (f"Invalid/unknown command: {name}. "
@@ -111,7 +125,9 @@ class AmiSession:
             self.respond(msg, "Success", [("Message", "Already authenticated")])
             return
         user, secret = msg.get("Username", "") or "", msg.get("Secret", "") or ""
-        if not self.emulator.check_login(user, secret):
+        peer = self.writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        found = self.emulator.check_login(user, secret, peer[0])
+        if found is None:
             # Asterisk delays a failed login on purpose, then drops the connection.
             await asyncio.sleep(self.emulator.login_fail_delay)
             self.respond(msg, "Error", [("Message", "Authentication failed")])
@@ -119,7 +135,7 @@ class AmiSession:
                 await self.writer.drain()
             self.close()
             return
-        self.authenticated, self.username = True, user
+        self.authenticated, self.username, self.user = True, user, found
         self.events_on = (msg.get("Events", "") or "").lower() != "off"
         self.respond(msg, "Success", [("Message", "Authentication accepted")])
         uptime = str(int(time.time() - self.emulator.started_at))
