@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="admin API / console listen address")
     http_port: int = Field(8080, ge=0, le=65535, description="admin API / console listen port")
+    console_session_seconds: int = Field(
+        12 * 3600, ge=1, description="a console sign-in ends this long after it began"
+    )
+    console_idle_seconds: int = Field(
+        1800, ge=1, description="a console sign-in ends after this long without a request"
+    )
     ami_url: str | None = Field(
         None, description="ami://user:secret@host:5038; unset = the built-in simulated PBX"
     )

@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ivr import __version__
 from ivr.admin import console, problems
+from ivr.admin.console.security import SecurityHeaders
 from ivr.admin.routes import campaigns, customers, events, flows, interactions
 from ivr.config import Settings
 from ivr.store.db import Database
@@ -17,6 +18,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     problems.install(app)
+    app.add_middleware(SecurityHeaders)
     app.include_router(flows.router)
     app.include_router(customers.router)
     app.include_router(interactions.router)

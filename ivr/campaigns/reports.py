@@ -9,11 +9,10 @@ never got (no AMD result written) / answered attempts.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from ivr import csv_export
 from ivr.campaigns.model import CONFIRMED, OPTED_OUT
 from ivr.store.db import Database
 from ivr.store.repositories.campaign_reports import AttemptFacts, CampaignReportRepository
@@ -111,11 +110,8 @@ def build(db: Database, name: str) -> CampaignReport:
 
 
 def to_csv(report: CampaignReport) -> str:
-    out = io.StringIO()
     names = [f.name for f in fields(Counts)] + ["abandoned_rate", "reach_rate"]
-    writer = csv.writer(out)
-    writer.writerow(names)
-    for row in [*report.hours, report.totals]:
-        reach = report.reach_rate if row is report.totals else ""
-        writer.writerow([getattr(row, n) for n in names[:-2]] + [row.abandoned_rate, reach])
-    return out.getvalue()
+    rows = [[getattr(row, n) for n in names[:-2]]
+            + [row.abandoned_rate, report.reach_rate if row is report.totals else ""]
+            for row in [*report.hours, report.totals]]
+    return csv_export.to_csv(names, rows)

@@ -402,3 +402,19 @@ class EventKeyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class ConsoleSessionRow(Base):
+    """A web console sign-in: the browser holds a random id, we keep its SHA-256. It ends at
+    ``expires_at``, after an idle gap, at sign-out (row deleted) or when its token is revoked."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

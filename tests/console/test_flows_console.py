@@ -28,7 +28,7 @@ def test_the_cookie_is_httponly_and_cannot_post_without_the_console_header(
     tab: Browse, console_app: Console
 ) -> None:
     tab.login(console_app.tokens["admin"])
-    cookie = next(c for c in tab.page.context.cookies() if c["name"] == "ivr_token")
+    cookie = next(c for c in tab.page.context.cookies() if c["name"] == "ivr_session")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
     status = tab.page.evaluate(
         "async () => (await fetch('/api/flows/main-en/rollback', {method: 'POST'})).status")

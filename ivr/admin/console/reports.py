@@ -6,8 +6,6 @@ UTC hours/days; aggregation happens here rather than in SQL so SQLite and Postgr
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ivr.csv_export import to_csv
 from ivr.customers.history import repeat_report
 from ivr.store.db import Database
 from ivr.store.models import AuditRow, CallAttemptRow, InteractionRow
@@ -33,11 +32,7 @@ class Table:
     rows: Sequence[Sequence[Cell]]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.header)
-        writer.writerows(self.rows)
-        return out.getvalue()
+        return to_csv(self.header, self.rows)
 
     def column(self, index: int) -> list[Cell]:
         return [row[index] for row in self.rows]

@@ -1,8 +1,8 @@
-"""What every console page shares: templates, the signed-in token from the cookie, redirects."""
+"""What every console page shares: templates, the signed-in token from the session cookie,
+redirects."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,10 +10,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ivr.admin.auth import COOKIE_NAME, ROLE_RANK
+from ivr.admin.auth import ROLE_RANK, session_token
 from ivr.config import Settings
 from ivr.store.db import Database
-from ivr.store.repositories.tokens import ApiToken, TokenRepository
+from ivr.store.repositories.tokens import ApiToken
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -32,10 +32,7 @@ def settings_of(request: Request) -> Settings:
 
 
 async def signed_in(request: Request) -> ApiToken | None:
-    secret = request.cookies.get(COOKIE_NAME)
-    if not secret:
-        return None
-    return await asyncio.to_thread(TokenRepository(db_of(request)).authenticate, secret)
+    return await session_token(request)
 
 
 def _needs(role: str) -> Any:
@@ -55,6 +52,13 @@ def _needs(role: str) -> Any:
 
 Viewer = Annotated[ApiToken, Depends(_needs("viewer"))]
 Operator = Annotated[ApiToken, Depends(_needs("operator"))]
+
+
+def fragment(request: Request, message: str, status: int = 200) -> HTMLResponse:
+    """An error message for htmx to swap in. Rendered by Jinja so the text is always escaped:
+    it may quote what the user typed (issue 13: a raw f-string here ran injected script)."""
+    return templates.TemplateResponse(request, "alert.html", {"message": message},
+                                      status_code=status)
 
 
 def page(request: Request, template: str, token: ApiToken | None, **context: Any) -> HTMLResponse:

@@ -7,11 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ivr.store.db import Database
 from ivr.store.errors import NotFound
-from ivr.store.models import API_ROLES, ApiTokenRow, now_utc
+from ivr.store.models import API_ROLES, ApiTokenRow, ConsoleSessionRow, now_utc
 
 TOKEN_PREFIX = "ivr_"
 
@@ -30,7 +30,7 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _token(row: ApiTokenRow) -> ApiToken:
+def token_of(row: ApiTokenRow) -> ApiToken:
     return ApiToken(row.id, row.name, row.role, row.created_at, row.last_used_at,
                     row.revoked_at is not None)
 
@@ -49,7 +49,7 @@ class TokenRepository:
         with self._db.session() as s:
             s.add(row)
             s.flush()
-            return _token(row), secret
+            return token_of(row), secret
 
     def authenticate(self, secret: str) -> ApiToken | None:
         """The live token with this secret (and mark it used), or None."""
@@ -59,7 +59,7 @@ class TokenRepository:
             if row is None or row.revoked_at is not None:
                 return None
             row.last_used_at = now_utc()
-            return _token(row)
+            return token_of(row)
 
     def revoke(self, token_id: int) -> ApiToken:
         with self._db.session() as s:
@@ -67,8 +67,10 @@ class TokenRepository:
             if row is None:
                 raise NotFound(f"no API token {token_id}")
             row.revoked_at = row.revoked_at or now_utc()
-            return _token(row)
+            # Console sessions opened with it end now too (they also check revoked_at).
+            s.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.token_id == token_id))
+            return token_of(row)
 
     def list(self) -> list[ApiToken]:
         with self._db.session() as s:
-            return [_token(r) for r in s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+            return [token_of(r) for r in s.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]

@@ -338,3 +338,27 @@ function centreGraph() {
   wrap.scrollLeft += node.left + node.width / 2 - (box.left + box.width / 2);
 }
 document.addEventListener("DOMContentLoaded", centreGraph);
+
+// ---- htmx: error fragments and bar widths ------------------------------------------------
+
+// A 4xx answered in HTML is one of our escaped fragments saying what to fix (a taken or
+// malformed campaign name, a file too large): show it where the form asked. JSON error bodies
+// are never swapped in as HTML.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  const html = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/html");
+  if (xhr.status >= 400 && xhr.status < 500 && html) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// Bar widths come as data-width (percent) and are set through the CSSOM: the
+// Content-Security-Policy refuses inline style attributes.
+function sizeBars(root) {
+  for (const bar of root.querySelectorAll("[data-width]")) {
+    bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.width) || 0)) + "%";
+  }
+}
+document.addEventListener("DOMContentLoaded", () => sizeBars(document));
+document.addEventListener("htmx:load", (event) => sizeBars(event.detail.elt));
