@@ -43,7 +43,7 @@ system-test:
 run: system $(VENV)/.installed
 	$(BIN)/ivr db upgrade
 	$(BIN)/ivr demo load
-	$(BIN)/ivr serve
+	$(BIN)/ivr serve --next-steps
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check ivr tests benchmarks

@@ -18,6 +18,7 @@ from ivr.flows.catalog import FlowCatalog
 from ivr.flows.files import import_dialplans
 from ivr.flows.runner import CallRunner
 from ivr.flows.store_services import StoreServices
+from ivr.logs import bind_call
 from ivr.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,23 @@ def make_call_handler(
     services = make_services(db, settings, live=live)
     fallback = (builtin.NAME, builtin.welcome)
     return CallRunner(db, catalog, services, fallback, media=media).handle
+
+
+def logged_calls(handler: CallHandler) -> CallHandler:
+    """Tag every log line a call produces with its id, channel and caller (IVR_LOG_FORMAT=json
+    shows them as fields), and log where each call starts and ends."""
+
+    async def handle(link: AgiLink) -> None:
+        env = link.env
+        bind_call(env.uniqueid or env.channel, env.channel, env.caller_number)
+        log.info("call from %s to %s", env.caller_number or "a withheld number",
+                 env.dialed_number or env.extension)
+        try:
+            await handler(link)
+        finally:
+            log.info("call ended")
+
+    return handle
 
 
 async def import_flows(db: Database, settings: Settings) -> None:

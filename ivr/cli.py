@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -27,20 +26,21 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ivr.config import load_settings
+    from ivr.logs import setup_logging
     from ivr.server import serve
 
     settings = load_settings()
-    _setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format, pii=settings.log_pii)
     # serve() turns SIGINT into a clean stop; this only covers a Ctrl-C during start-up.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, on_ready=_print_next_steps if args.next_steps else None))
     return 0
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic announces its dialect at INFO on every start; that is noise for users.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def _print_next_steps() -> None:
+    from ivr.firststeps import try_next
+
+    print(try_next(), flush=True)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -63,13 +63,14 @@ def cmd_db_current(args: argparse.Namespace) -> int:
 
 def cmd_demo_load(args: argparse.Namespace) -> int:
     from ivr.config import load_settings
+    from ivr.firststeps import demo_loaded
     from ivr.store.db import Database, require_current
     from ivr.store.demo import load_demo
 
     url = load_settings().database_url
     require_current(url)
     summary = load_demo(Database(url))
-    print(f"demo company loaded: {summary}")
+    print(demo_loaded(summary))
     return 0
 
 
@@ -94,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     serve_help = "run FastAGI, AudioSocket, admin HTTP and the dialer"
-    sub.add_parser("serve", help=serve_help).set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help=serve_help)
+    serve.add_argument("--next-steps", action="store_true",
+                       help="once listening, print two demo calls to try (make run does)")
+    serve.set_defaults(func=cmd_serve)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
         func=cmd_db_upgrade

@@ -11,7 +11,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ivr.config import Settings, load_settings
-from ivr.phone import make_emulator, parse_input, prompt_lookup, run_call, to_text
+from ivr.phone import (
+    make_emulator,
+    parse_input,
+    prompt_lookup,
+    prompt_words,
+    run_call,
+    to_text,
+    with_words,
+)
 
 CALL_EXAMPLE = "ivr call --from +15551230001 --input dtmf:1 --input hangup --json"
 
@@ -50,11 +58,13 @@ def cmd_call(args: argparse.Namespace) -> int:
 async def _call(args: argparse.Namespace, settings: Settings, steps: list[Any]) -> None:
     async with _target(args, settings) as url:
         prompts = prompt_lookup(settings.prompts_dir, args.language)
+        words = prompt_words(settings.prompts_dir, args.language)
         emulator = make_emulator(url, caller_id=args.caller, dnis=args.dnis, steps=steps,
                                  prompts=prompts, language=args.language)
         keys = asyncio.create_task(_keyboard(emulator)) if args.interactive else None
         try:
-            async for item in run_call(emulator, args.max_seconds):
+            async for event in run_call(emulator, args.max_seconds):
+                item = with_words(event, words)
                 print(json.dumps(item) if args.json else to_text(item), flush=True)
         finally:
             if keys is not None:

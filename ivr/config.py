@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="log level"
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines: text, or json (one object per line, call id on each)"
+    )
+    log_pii: bool = Field(False, description="log callers' numbers unmasked (1); default masked")
     crm_url: str | None = Field(
         None, description="HTTP CRM lookup URL template with {phone}; unset = the built-in store"
     )

@@ -7,6 +7,9 @@ the code a real call runs. Each `--input` is one caller action, taken in order.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+import time
 import wave
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -14,6 +17,8 @@ from typing import Any
 
 from ivr.call.session import HEARD, PLAYS, SAID
 from ivr.errors import IvrError
+from ivr.speech.errors import SpeechError
+from ivr.speech.prompts import load_catalog
 from ivr.telephony.agi import parse_command_line
 from ivr.telephony.emulator import agi_events as ev
 from ivr.telephony.emulator.agi_call import (
@@ -36,6 +41,8 @@ from ivr.telephony.emulator.agi_emulator import AgiEmulator
 INPUT_FORMS = "dtmf:KEYS, wait:SECONDS, wav:PATH, say:TEXT or hangup"
 ASTERISK_SET = frozenset({"PLAYBACKSTATUS"})  # set by Asterisk's apps, not by the flow
 SPEECH_MS_PER_CHAR = 70  # a rough speaking rate, for how long a `say:` input keeps the line busy
+# Each `ivr call` process numbers its calls from its pid, as Asterisk numbers channels.
+_serials = itertools.count(os.getpid() * 1000)
 
 
 class PhoneError(IvrError):
@@ -79,14 +86,33 @@ def prompt_lookup(prompts_dir: Path, language: str) -> PromptLookup:
     return length
 
 
+def prompt_words(prompts_dir: Path, language: str) -> dict[str, str]:
+    """What each catalog prompt says, by the name flows play it as (`ivr/<id>`); an unreadable
+    catalog leaves transcripts with the names alone."""
+    try:
+        catalog = load_catalog(prompts_dir)
+    except SpeechError:
+        return {}
+    return {f"ivr/{p.id}": p.text for p in catalog if p.language == language}
+
+
+def with_words(item: dict[str, Any], words: dict[str, str]) -> dict[str, Any]:
+    """A prompt event gains `words`, what the caller hears (None for Asterisk's own sounds)."""
+    if item["event"] != "prompt":
+        return item
+    return {**item, "words": words.get(item["name"])}
+
+
 def make_emulator(
     url: str, *, caller_id: str, dnis: str, steps: Sequence[Step], prompts: PromptLookup,
     language: str = "en", clock: ev.Clock | None = None,
 ) -> AgiEmulator:
+    # Asterisk's uniqueid is epoch.sequence; ours differs per call so logs tell calls apart.
+    serial = next(_serials)
     profile = CallProfile(
-        channel="PJSIP/ivr-call-00000001", callerid=caller_id or "unknown", calleridname="",
-        dnid=dnis, extension=dnis, context="ivr-inbound", language=language, type="PJSIP",
-        answered=False,
+        channel=f"PJSIP/ivr-call-{serial:08x}", callerid=caller_id or "unknown",
+        calleridname="", dnid=dnis, extension=dnis, context="ivr-inbound", language=language,
+        type="PJSIP", answered=False, uniqueid=f"{time.time():.0f}.{serial}",
     )
     return AgiEmulator(url, profile=profile, args=[dnis], caller=steps, prompts=prompts,
                        clock=clock)
@@ -176,20 +202,21 @@ _BODIES: dict[type[Any], Callable[[Any], dict[str, Any] | None]] = {
 
 
 def to_text(item: dict[str, Any]) -> str:
-    """A transcript line: `  1.23 s  IVR plays ivr/welcome-menu (interrupted by 1 at 0.8 s)`."""
+    """A transcript line: `  1.23 s  IVR plays ivr/goodbye "Goodbye." (0.9 s)`."""
     kind = item["event"]
     if kind == "prompt":
+        name = item["name"] + (f' "{item["words"]}"' if item.get("words") else "")
         if item["missing"]:
-            what = f"IVR plays {item['name']}: no such prompt file"
+            what = f"IVR plays {name}: no such prompt file"
         elif item["interrupted_by"]:
-            what = f"IVR plays {item['name']} (interrupted by {item['interrupted_by']} at " \
+            what = f"IVR plays {name} (interrupted by {item['interrupted_by']} at " \
                    f"{item['heard_s']} s)"
         elif item["caller_hung_up"]:
-            what = f"IVR plays {item['name']} (caller hung up at {item['heard_s']} s)"
+            what = f"IVR plays {name} (caller hung up at {item['heard_s']} s)"
         elif item["length_s"] is None:
-            what = f"IVR plays {item['name']}"
+            what = f"IVR plays {name}"
         else:
-            what = f"IVR plays {item['name']} ({item['length_s']} s)"
+            what = f"IVR plays {name} ({item['length_s']} s)"
     else:
         what = _TEXTS[kind](item) if kind in _TEXTS else f"{kind} {item}"
     return f"{item['t']:7.2f} s  {what}"

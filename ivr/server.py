@@ -13,7 +13,7 @@ import uvicorn
 
 from ivr.admin.app import create_app
 from ivr.call.media import MediaPath
-from ivr.calls import import_flows, make_call_handler
+from ivr.calls import import_flows, logged_calls, make_call_handler
 from ivr.campaigns.service import make_dialer, with_notify
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
@@ -96,8 +96,10 @@ async def _ami_link(stack: contextlib.AsyncExitStack, settings: Settings, agi_po
     return client, pbx
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until `stop` is set (Ctrl-C / SIGTERM), then let live calls finish and exit."""
+async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
+                on_ready: Callable[[], None] | None = None) -> None:
+    """Run until `stop` is set (Ctrl-C / SIGTERM), then let live calls finish and exit;
+    `on_ready` runs once every listener is up."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     db = await _check_database(settings.database_url)
@@ -115,7 +117,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         speech = await _media_path(settings, media)
         live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen
         inbound = make_call_handler(db, settings, live=live, media=speech)
-        handler = with_notify(db, inbound, media=speech)
+        handler = logged_calls(with_notify(db, inbound, media=speech))
         agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
                             shutdown_grace=settings.shutdown_grace)
         await _listen(stack, agi.start, agi.stop, "FastAGI", settings.agi_host,
@@ -126,9 +128,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         stack.push_async_callback(dialer.stop)
         app = create_app(settings, db)
         app.state.live_contexts, app.state.dialer = live, dialer
-        http = _EmbeddedUvicorn(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        # log_config=None: uvicorn logs through our handler (JSON when IVR_LOG_FORMAT=json).
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None)
+        http = _EmbeddedUvicorn(config)
         http_task = asyncio.create_task(http.serve(sockets=[http_sock]), name="admin-http")
         _announce(settings, agi.port, media.port, pbx)
+        if on_ready is not None:
+            on_ready()
         await stop.wait()
         log.info("stopping: live calls get %.0f s to finish", settings.shutdown_grace)
         http.should_exit = True

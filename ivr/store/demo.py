@@ -35,6 +35,16 @@ LAST = (
 )
 # fmt: on
 RUSSIAN = ("Мария Смирнова", "Алексей Кузнецов", "Ольга Иванова", "Дмитрий Соколов")
+# The numbers worth a first call (`ivr demo load` and the README name them): two story customers
+# the greeting knows, and a number the demo does not know.
+JOHN_CARTER, MARIA_GARCIA, UNKNOWN_CALLER = "+12125550103", "+12125550101", "+15551230001"
+WORTH_CALLING = (
+    (JOHN_CARTER, "John Carter: a personal greeting, his bill forecast over his limit and a "
+                  "balance of 120.75 USD (press 1, then 1)"),
+    (MARIA_GARCIA, "Maria Garcia: an open request (a technician visit tomorrow) and an outage "
+                   "in her area"),
+    (UNKNOWN_CALLER, "a number the demo does not know: the generic greeting"),
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ def _story(now: datetime) -> list[_Spec]:
     return [
         _Spec(
             "Maria Garcia",
-            [SHARED_PHONE, "+12125550101"],
+            [SHARED_PHONE, MARIA_GARCIA],
             area=OUTAGE_AREA,
             email="maria.garcia@example.com",
             accounts=[
@@ -110,7 +120,7 @@ def _story(now: datetime) -> list[_Spec]:
         ),
         _Spec(
             "John Carter",
-            ["+12125550103"],
+            [JOHN_CARTER],
             segment="premium",
             channel="sms",
             email="john.carter@example.com",
