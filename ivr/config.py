@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite:///var/ivr.db", description="SQLAlchemy URL of the database")
     agi_host: str = Field("127.0.0.1", description="FastAGI listen address")
     agi_port: int = Field(4573, ge=0, le=65535, description="FastAGI listen port")
+    agi_max_connections: int = Field(
+        1000, ge=1, description="most FastAGI connections open at once (all peers)"
+    )
+    agi_max_connections_per_peer: int = Field(
+        1000, ge=1, description="most FastAGI connections from one address (Asterisk: all calls)"
+    )
     audiosocket_host: str = Field("127.0.0.1", description="AudioSocket listen address")
     audiosocket_port: int = Field(9092, ge=0, le=65535, description="AudioSocket listen port")
     audiosocket_advertise: str | None = Field(

@@ -119,7 +119,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
         inbound = make_call_handler(db, settings, live=live, media=speech)
         handler = logged_calls(with_notify(db, inbound, media=speech))
         agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
-                            shutdown_grace=settings.shutdown_grace)
+                            shutdown_grace=settings.shutdown_grace,
+                            max_connections=settings.agi_max_connections,
+                            max_per_peer=settings.agi_max_connections_per_peer)
         await _listen(stack, agi.start, agi.stop, "FastAGI", settings.agi_host,
                       settings.agi_port, "IVR_AGI_PORT")
         ami, pbx = await _ami_link(stack, settings, agi.port)

@@ -23,7 +23,17 @@ USAGE_520_TAIL = b"520 End of proper usage.\n"
 _UNKNOWN = {"", "unknown"}
 _COMMAND_NAME = re.compile(r"^[A-Za-z]+( [A-Za-z]+)*$")
 _NEEDS_QUOTES = re.compile(r'[\s"\\]')
-_ENDPOS = re.compile(r" endpos=(-?\d+)$")
+# ASCII digits only (\d takes any script's digits, which int() may refuse), and few of them.
+_ENDPOS = re.compile(r" endpos=(-?[0-9]{1,18})$")
+
+# Limits on what a peer may make us hold (it may be a stranger, not Asterisk). Asterisk reads
+# commands into an 8 KiB buffer (AGI_BUF_LEN); its replies carry at most a variable's value,
+# so 64 KiB per line is far beyond any real reply. Its environment is 24 `agi_*` lines plus at
+# most 127 `agi_arg_N` (MAX_ARGS 128), a few KiB in all.
+MAX_LINE = 65536
+MAX_ENV_LINES = 256
+MAX_ENV_BYTES = 65536
+MAX_USAGE_LINES = 256
 
 
 # --------------------------------------------------------------------------- environment
@@ -88,7 +98,8 @@ class AgiEnvironment:
 
     @property
     def priority_number(self) -> int:
-        return int(self.priority) if self.priority.isdigit() else 0
+        digits = self.priority.isascii() and self.priority.isdigit()
+        return int(self.priority[:18]) if digits else 0
 
     @property
     def caller_number(self) -> str | None:
@@ -242,7 +253,7 @@ class AgiResult:
         """The key pressed, for results that carry an ASCII code (STREAM FILE, WAIT FOR DIGIT,
         GET OPTION, RECORD FILE): `49` -> `"1"`; None for 0, -1 and non-digits."""
         value = self.value
-        return chr(value) if value is not None and value > 0 else None
+        return chr(value) if value is not None and 0 < value < 0x110000 else None
 
     @property
     def timed_out(self) -> bool:
@@ -264,7 +275,7 @@ AgiEvent = AgiEnvironment | AgiResult | HangupNotice
 def parse_result_line(line: str) -> AgiResult:
     """Parse one single-line reply (not 520-, not HANGUP)."""
     code_text, _, rest = line.partition(" ")
-    if len(code_text) != 3 or not code_text.isdigit():
+    if len(code_text) != 3 or not (code_text.isascii() and code_text.isdigit()):
         raise AgiProtocolError(f"bad AGI reply: {line!r}")
     code = int(code_text)
     if code != 200:
@@ -290,21 +301,49 @@ class AgiReader:
 
     With `expect_environment` (the default) the first event is the AgiEnvironment."""
 
-    def __init__(self, *, expect_environment: bool = True) -> None:
+    def __init__(self, *, expect_environment: bool = True, max_line: int = MAX_LINE) -> None:
         self._buf = bytearray()
+        self._max_line = max_line
         self._env: list[str] | None = [] if expect_environment else None
+        self._env_bytes = 0
         self._usage: list[str] | None = None
+        self._broken: AgiProtocolError | None = None
 
     def feed(self, data: bytes) -> list[AgiEvent]:
+        """Events for every complete line. Raises AgiProtocolError (and keeps raising: the
+        stream is out of step) on a line over the limit or anything that is not AGI."""
+        if self._broken is not None:
+            raise self._broken
+        try:
+            return self._feed(data)
+        except AgiProtocolError as err:
+            self._broken = err
+            self._buf.clear()
+            raise
+
+    def _feed(self, data: bytes) -> list[AgiEvent]:
+        scan = len(self._buf)  # the part already searched holds no newline
         self._buf += data
         events: list[AgiEvent] = []
-        while (nl := self._buf.find(b"\n")) >= 0:
+        while (nl := self._buf.find(b"\n", scan)) >= 0:
+            self._check_length(nl)
             line = self._buf[:nl].decode("utf-8", "replace")
             del self._buf[: nl + 1]
+            scan = 0
             event = self._line(line)
             if event is not None:
                 events.append(event)
+        self._check_length(len(self._buf))
         return events
+
+    def _check_length(self, length: int) -> None:
+        if length > self._max_line:
+            raise AgiProtocolError(f"AGI line longer than {self._max_line} bytes")
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of an unfinished line held (never more than the line limit)."""
+        return len(self._buf)
 
     @property
     def pending(self) -> bool:
@@ -314,6 +353,10 @@ class AgiReader:
     def _line(self, line: str) -> AgiEvent | None:
         if self._env is not None:
             if line:
+                self._env_bytes += len(line) + 1
+                if len(self._env) >= MAX_ENV_LINES or self._env_bytes > MAX_ENV_BYTES:
+                    raise AgiProtocolError(
+                        f"AGI environment over {MAX_ENV_LINES} lines or {MAX_ENV_BYTES} bytes")
                 self._env.append(line)
                 return None
             env, self._env = parse_environment(self._env), None
@@ -322,6 +365,8 @@ class AgiReader:
             if line.startswith("520 "):
                 usage, self._usage = "\n".join(self._usage), None
                 return AgiResult(code=520, text=line[4:], usage=usage)
+            if len(self._usage) >= MAX_USAGE_LINES:
+                raise AgiProtocolError(f"AGI 520 usage text over {MAX_USAGE_LINES} lines")
             self._usage.append(line)
             return None
         if line == "HANGUP":

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from ivr.telephony.admission import MAX_PENDING_PER_PEER, PeerLimits
 from ivr.telephony.agi import AgiEnvironment, AgiEvent, AgiReader, AgiResult, encode_command
 from ivr.telephony.errors import AgiCommandError, AgiProtocolError, CallHangup
 
@@ -201,6 +202,9 @@ class FastAgiServer:
         shutdown_grace: float = 10.0,
         env_timeout: float = 10.0,
         close_timeout: float = 2.0,
+        max_connections: int = 1000,
+        max_per_peer: int = 1000,
+        max_pending_per_peer: int = MAX_PENDING_PER_PEER,
     ) -> None:
         self._handler = handler
         self._host, self._port = host, port
@@ -209,6 +213,7 @@ class FastAgiServer:
         self._close_timeout = close_timeout
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._peers = PeerLimits(max_connections, max_per_peer, max_pending_per_peer)
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
@@ -249,23 +254,35 @@ class FastAgiServer:
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        peer = _peer(writer)
+        refusal = self._peers.admit(peer)
+        if refusal is not None:
+            writer.close()  # before any read: a refused peer costs no buffer
+            return
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
         try:
-            await self._serve(reader, writer)
+            await self._serve(reader, writer, peer)
         finally:
             self._tasks.discard(task)
+            self._peers.leave(peer)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
         try:
             channel = await open_channel(
                 reader, writer, env_timeout=self._env_timeout, close_timeout=self._close_timeout
             )
         except (TimeoutError, AgiProtocolError, ConnectionError) as exc:
-            log.warning("FastAGI connection dropped before the call started: %s", exc)
+            reason = str(exc) or "no AGI environment within the timeout"
+            self._peers.complain(peer, f"connection from {peer} dropped before the call "
+                                 f"started: {reason}")
             writer.close()
             return
+        finally:
+            self._peers.started(peer)
         try:
             await self._handler(channel)
         except CallHangup:
@@ -274,3 +291,8 @@ class FastAgiServer:
             log.exception("FastAGI handler failed on %s", channel.env.channel)
         finally:
             await channel.close()
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    name = writer.get_extra_info("peername")
+    return str(name[0]) if isinstance(name, tuple) and name else str(name or "?")
