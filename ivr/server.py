@@ -130,6 +130,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
         stack.push_async_callback(dialer.stop)
         app = create_app(settings, db)
         app.state.live_contexts, app.state.dialer = live, dialer
+        app.state.ami, app.state.media = ami, speech  # for /api/ready
         # log_config=None: uvicorn logs through our handler (JSON when IVR_LOG_FORMAT=json).
         config = uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None)
         http = _EmbeddedUvicorn(config)

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from ivr import __version__
 from ivr.admin import console, problems
 from ivr.admin.console.security import SecurityHeaders
-from ivr.admin.routes import campaigns, customers, events, flows, interactions
+from ivr.admin.routes import campaigns, customers, events, flows, health, interactions
 from ivr.config import Settings
 from ivr.store.db import Database
 
@@ -19,6 +19,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     problems.install(app)
     app.add_middleware(SecurityHeaders)
+    app.include_router(health.router)
     app.include_router(flows.router)
     app.include_router(customers.router)
     app.include_router(interactions.router)
@@ -26,9 +27,5 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(events.router)
     app.include_router(console.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
-
-    @app.get("/api/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
 
     return app
