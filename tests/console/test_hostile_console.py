@@ -4,6 +4,7 @@ session cookie is dead."""
 
 from __future__ import annotations
 
+import httpx
 from playwright.sync_api import Dialog
 from sqlalchemy import update
 
@@ -50,6 +51,18 @@ def test_a_hostile_campaign_name_is_shown_as_text_and_never_runs(
     tab.shot("campaign-hostile-name")
     assert [p for p in tab.problems if "422" in p] == [tab.problems.pop()]  # the refusal
     tab.check()
+
+
+def test_a_crlf_name_gets_a_reply_from_the_real_server(console_app: Console) -> None:
+    # Under uvicorn a CR/LF that reached the HX-Redirect header killed the connection: no reply.
+    with httpx.Client(base_url=console_app.base) as client:
+        client.post("/console/login", data={"token": console_app.tokens["operator"]})
+        reply = client.post("/console/campaigns", headers={"X-IVR-Console": "1"},
+                            data={"name": "north\r\nX-Evil: 1", "template": "outage"})
+    assert reply.status_code == 422 and "letters, digits" in reply.text
+    assert "x-evil" not in reply.headers
+    names = [c.name for c in CampaignRepository(console_app.db).all()]
+    assert not [n for n in names if "\n" in n or "\r" in n]
 
 
 def test_console_pages_refuse_to_be_framed(tab: Browse, console_app: Console) -> None:

@@ -105,6 +105,28 @@ async def test_the_console_accepts_the_same_names_as_the_api(site: Factory) -> N
             assert (await s.create_campaign(bad)).status_code == 422, repr(bad)
 
 
+async def test_the_flow_graph_fragment_escapes_the_flow_text(site: Factory) -> None:
+    flow = """flow: tiny
+language: en
+start: ask
+nodes:
+  ask:
+    type: menu
+    prompt: ivr/goodbye
+    options:
+      - say: ["<img src=x onerror=alert(1)>"]
+        goto: bye
+  bye:
+    type: hangup
+"""
+    async with site() as s:
+        await s.login("viewer")
+        reply = await s.client.post("/console/flows-graph", headers=CONSOLE,
+                                    json={"yaml": flow})
+        assert reply.status_code == 200 and "<svg" in reply.text, reply.text
+        assert "<img" not in reply.text and "&lt;img src=x onerror=alert(1)&gt;" in reply.text
+
+
 # --- item 3: CR/LF in a campaign name ----------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["north\r\nX-Evil: 1", "north\n", "north\rx", "a\x00b"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -18,6 +19,8 @@ from ivr.store.repositories.tokens import ApiToken
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
+# One path segment of a URL (a campaign name from an event may hold '/', '?' or '#').
+templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
 LOGIN_PATH = "/console/login"
 
 
