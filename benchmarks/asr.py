@@ -26,8 +26,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ivr.speech.audio import read_wav, silence  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ivr.speech.audio import frames, read_wav, silence  # noqa: E402
 from ivr.speech.digits import to_digits  # noqa: E402
+from ivr.speech.endpoint import EndpointConfig, Endpointer, Event  # noqa: E402
 from ivr.speech.engines.sphinx_engine import SphinxEngine  # noqa: E402
 from ivr.speech.engines.vosk_engine import VoskEngine  # noqa: E402
 from ivr.speech.engines.whisper_engine import WhisperEngine  # noqa: E402
@@ -36,6 +39,7 @@ from ivr.speech.grammar import Grammar  # noqa: E402
 from ivr.speech.listen import ListenOptions, listen  # noqa: E402
 from ivr.speech.models import vosk_path  # noqa: E402
 from ivr.speech.recognizer import Engine, Recognizer, transcribe_pcm  # noqa: E402
+from ivr.telephony.errors import CallHangup  # noqa: E402
 
 LEAD_MS, TAIL_MS = 300, 300  # a caller's turn has silence around the words
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -112,6 +116,61 @@ def raw_whisper(engine: WhisperEngine, field: str) -> Callable[[bytes], str]:
             return to_digits(text)
         return Grammar.parse(",".join(COMMANDS)).match(text) or ""
     return run
+
+
+# --- quiet callers and line noise --------------------------------------------------------------
+
+def quiet(pcm: bytes, peak_db: float = -41.0, hiss_db: float = -72.0, seed: int = 0) -> bytes:
+    """A recording scaled to `peak_db` dBFS at its sample peak, between 0.5 s and 1.5 s of hiss."""
+    rng = np.random.default_rng(seed)
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    samples *= 10 ** (peak_db / 20) * 32768 / max(1.0, float(np.abs(samples).max()))
+    hiss = rng.normal(0, 32768 * 10 ** (hiss_db / 20), 16000)
+    audio = np.concatenate([hiss[:4000], samples, hiss[4000:]])
+    return bytes(np.clip(audio, -32768, 32767).astype("<i2").tobytes())
+
+
+async def heard_digits(engine: Engine, pcm: bytes, vad: bool) -> str | None:
+    """Digits heard through the call's turn code; None when the turn never heard speech."""
+    opts = ListenOptions(timeout=30, dtmf=False, endpoint=EndpointConfig(vad=vad))
+    try:
+        heard = await listen(FileChannel(pcm), Recognizer(engine, Grammar.digits("en")), None,
+                             opts)
+    except CallHangup:  # the file ran out before the endpointer heard a word
+        return None
+    return heard.digits if heard.kind == "speech" else None
+
+
+def quiet_accuracy(engine: Engine, rows: list[dict[str, str]], folder: Path,
+                   vad: bool) -> tuple[float, int]:
+    got = [asyncio.run(heard_digits(engine, quiet(read_wav(folder / r["file"]), seed=i), vad))
+           for i, r in enumerate(rows)]
+    hits = sum(g == r["digit"] for g, r in zip(got, rows, strict=True))
+    return hits / len(rows), sum(g is None for g in got)
+
+
+def line_noise(seconds: int = 60) -> bytes:
+    """Hiss, mains hum with harmonics, clicks and crackle bursts: a bad line with nobody on it."""
+    rng = np.random.default_rng(11)
+    t = np.arange(8000 * seconds) / 8000
+    audio = rng.normal(0, 32768 * 10 ** (-60 / 20), t.size)
+    for harmonic, db in ((50, -44), (150, -50), (250, -56)):
+        audio += 32768 * 10 ** (db / 20) * np.sqrt(2) * np.sin(2 * np.pi * harmonic * t)
+    for at in rng.integers(0, t.size - 80, 4 * seconds):
+        audio[at:at + 10] += rng.choice([-1, 1]) * rng.uniform(5000, 25000)
+    for at in rng.integers(0, t.size - 3000, seconds // 6):
+        audio[at:at + 3000] += rng.normal(0, 32768 * 10 ** (-28 / 20), 3000)
+    return bytes(np.clip(audio, -32768, 32767).astype("<i2").tobytes())
+
+
+def barge_ins(pcm: bytes, vad: bool) -> int:
+    """Starts of speech the endpointer reports on `pcm` (each would cut a prompt)."""
+    count, endpointer = 0, Endpointer(EndpointConfig(vad=vad))
+    for frame in frames(pcm):
+        if endpointer.feed(frame) is Event.START:
+            count += 1
+            endpointer = Endpointer(EndpointConfig(vad=vad))  # the next prompt's turn
+    return count
 
 
 # --- timing ------------------------------------------------------------------------------------
@@ -224,6 +283,13 @@ def main() -> None:
     rw = raw_whisper(whisper, "digits")
     add("single digit, digits grammar", f"{digit_accuracy(w, digits_rows, fsdd):.1%}", "-",
         f"{digit_accuracy(s, digits_rows, fsdd):.1%}", "n/a (Korean)", "n/a", ">= 98 %")
+    for vad, name in ((True, "ivr whisper"), (False, "energy endpointer (before)")):
+        acc, unheard = quiet_accuracy(whisper, digits_rows, fsdd, vad)
+        add(f"single digit at -41 dBFS peak, turn code: {name}", f"{acc:.1%} ({unheard} unheard)",
+            "-", "-", "-", "-", "within 2 points, 0 unheard")
+    noise = line_noise(60)
+    add("false barge-ins on 60 s of line noise (voice detector / energy only)",
+        f"{barge_ins(noise, True)} / {barge_ins(noise, False)}", "-", "-", "-", "-", "0")
     wf, sf = ours(whisper, free, "digits"), ours(sphinx, free, "digits")
     free_rows = sample(digits_rows, None if args.full else args.free)
     add(f"single digit, free-form ({len(free_rows)} files)",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from array import array
 
-from ivr.speech.audio import duration_ms, frames, read_wav, silence
+import numpy as np
+
+from ivr.speech.audio import duration_ms, frames, read_wav, rms_dbfs, silence
 from ivr.speech.endpoint import EndpointConfig, Endpointer, Event
 from tests.speech.conftest import FIXTURES
 
@@ -48,5 +50,47 @@ def burst(ms: int) -> bytes:
 
 def test_a_click_neither_barges_in_nor_ends_a_turn() -> None:
     assert run(silence(500) + burst(40) + silence(1500)) == []
-    # long enough to count as a start, too short to be an utterance: the turn goes on
-    assert [e for e, _ in run(silence(500) + burst(80) + silence(1500))] == [Event.START]
+    # energy alone: long enough to count as a start, too short to be an utterance
+    energy = EndpointConfig(vad=False)
+    assert [e for e, _ in run(silence(500) + burst(80) + silence(1500), energy)] == [Event.START]
+    # the voice detector knows a tone burst is not a voice: no barge-in at all
+    assert run(silence(500) + burst(80) + silence(1500)) == []
+
+
+def scaled(pcm: bytes, peak_db: float) -> bytes:
+    """`pcm` with its loudest 20 ms frame at `peak_db` dBFS."""
+    gain = 10 ** ((peak_db - max(rms_dbfs(f) for f in frames(pcm))) / 20)
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) * gain
+    return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+
+
+def line_noise(seconds: float, seed: int = 7) -> bytes:
+    """Hiss at -58 dBFS, 50 Hz hum at -45 dBFS, 30 clicks and six 250 ms crackles at -25 dBFS."""
+    rng = np.random.default_rng(seed)
+    count = int(8000 * seconds)
+    hum = 32768 * 10 ** (-45 / 20) * np.sqrt(2) * np.sin(2 * np.pi * 50 * np.arange(count) / 8000)
+    signal = rng.normal(0, 32768 * 10 ** (-58 / 20), count) + hum
+    for at in rng.integers(0, count - 40, 30):
+        signal[at:at + 8] += 20000 * rng.choice([-1, 1])
+    for at in rng.integers(0, count - 2000, 6):
+        signal[at:at + 2000] += rng.normal(0, 32768 * 10 ** (-25 / 20), 2000)
+    return np.clip(signal, -32768, 32767).astype("<i2").tobytes()
+
+
+def test_a_quiet_caller_is_heard_to_the_end_of_the_word() -> None:
+    """-48 dBFS at its loudest 20 ms (about -40 dBFS sample peak): energy alone never hears it
+    (the caller gets "no input" on every try); with the voice detector it is an utterance."""
+    quiet = scaled(read_wav(FIXTURES / "fsdd" / "7_jackson_5.wav"), -48.0)
+    pcm = silence(500) + quiet + silence(1500)
+    assert run(pcm, EndpointConfig(vad=False)) == []
+    assert [e for e, _ in run(pcm)] == [Event.START, Event.END]
+
+
+def test_a_minute_of_line_noise_never_barges_in() -> None:
+    noise = line_noise(60)
+    assert Event.START in [e for e, _ in run(noise, EndpointConfig(vad=False))]
+    assert run(noise) == []
+    # and a caller who then speaks over that line is still heard
+    word = read_wav(FIXTURES / "fsdd" / "3_jackson_5.wav")
+    events = run(noise[:8000 * 2 * 5] + word + noise[:8000 * 2 * 2])
+    assert [e for e, _ in events] == [Event.START, Event.END]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.speech import segments
+from ivr.speech.audio import normalize
 from ivr.speech.digits import DIGIT_WORDS
 from ivr.speech.engines import whisper_scoring as scoring
 from ivr.speech.errors import EngineUnavailable, ModelMissing
@@ -105,6 +106,7 @@ class WhisperStream:
         pcm, self._audio, self._bytes = b"".join(self._audio), [], 0
         if len(pcm) < 1600:  # under 50 ms: nothing to decode
             return "", 0.0
+        pcm = normalize(pcm)  # a quiet caller is scored as well as a loud one
         if self._grammar.kind == "digits":
             return self._engine.digits(pcm, self._grammar)
         if self._grammar.kind in ("phrases", "yesno"):
