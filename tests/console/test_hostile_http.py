@@ -53,22 +53,20 @@ Factory = Callable[..., AbstractAsyncContextManager[Site]]
 
 
 @pytest.fixture
-def site(sqlite_url: str) -> Factory:
-    """Opens the admin app (console included) on this test's own database, with settings."""
+def site(db: Database) -> Factory:
+    """Opens the admin app (console included) on this test's database (SQLite and
+    PostgreSQL), with settings."""
+    url = db.engine.url.render_as_string(hide_password=False)
 
     @asynccontextmanager
     async def open_site(**settings: Any) -> AsyncIterator[Site]:
-        db = Database(sqlite_url)
         tokens = TokenRepository(db)
         secrets = {r: tokens.create(f"{r}-1", r)[1] for r in ("viewer", "operator", "admin")}
-        app = create_app(Settings(database_url=sqlite_url, prompts_dir=REPO / "prompts",
-                                  **settings), db)
-        try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                         base_url="http://ivr.test") as client:
-                yield Site(client, db, secrets)
-        finally:
-            db.dispose()
+        app = create_app(Settings(database_url=url, prompts_dir=REPO / "prompts", **settings),
+                         db)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://ivr.test") as client:
+            yield Site(client, db, secrets)
 
     return open_site
 
