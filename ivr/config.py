@@ -45,7 +45,8 @@ class Settings(BaseSettings):
         1800, ge=1, description="a console sign-in ends after this long without a request"
     )
     ami_url: str | None = Field(
-        None, description="ami://user:secret@host:5038; unset = the built-in simulated PBX"
+        None, description="ami://ivr-dialer:secret@host:5038 (the user of "
+        "asterisk/manager_ivr.conf); unset = the built-in simulated PBX"
     )
     dialplans_dir: Path = Field(Path("dialplans"), description="folder of flow YAML files")
     prompts_dir: Path = Field(Path("prompts"), description="prompt catalog and rendered WAVs")
@@ -99,14 +100,17 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
     smtp_from: str = Field("ivr@localhost", description="sender address of e-mailed codes")
     dialer_name: str | None = Field(
-        None, description="name of this dialer's leases, unique per process; unset = host name"
+        None, description="name of this dialer's leases, unique per running dialer; a restart "
+        "under the same name takes its calls back at once; unset = host name + process id"
     )
     dialer_trunk: str = Field(
-        "Local/{number}@outbound",
-        description="dial string of notification calls; {number} = the E.164 digits",
+        "Local/{number}@ivr-outbound",
+        description="dial string of notification calls; {number} = the E.164 digits "
+        "([ivr-outbound] of asterisk/extensions_ivr.conf)",
     )
     dialer_context: str = Field(
-        "ivr-notify", description="context answered notification calls run (AMD, AGI notify)"
+        "ivr-notify", description="context whose extension s answered notification calls run "
+        "(AMD, AGI notify)"
     )
     dialer_caller_id: str | None = Field(None, description="caller ID of notification calls")
     dialer_max_channels: int = Field(

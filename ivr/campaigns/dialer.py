@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from ivr.campaigns.ami_rights import check_rights
 from ivr.campaigns.fallback import NoticeSenders
 from ivr.campaigns.model import decide
 from ivr.campaigns.notify_flow import ATTEMPT_VAR
@@ -42,9 +43,10 @@ T = TypeVar("T")
 @dataclass
 class DialerConfig:
     owner: str = socket.gethostname()[:48]  # names this dialer's leases; unique per process
-    dial_string: str = "Local/{number}@outbound"  # {number}: the E.164 number without '+'
-    context: str = "ivr-notify"  # runs AMD() then AGI(agi://.../notify)
-    exten: str = "notify"
+    # {number}: the E.164 number without '+'; [ivr-outbound] of asterisk/extensions_ivr.conf
+    dial_string: str = "Local/{number}@ivr-outbound"
+    context: str = "ivr-notify"  # its `s` runs AMD() then AGI(agi://.../notify)
+    exten: str = "s"
     caller_id: str | None = None
     originate_timeout_ms: int = 30000
     max_channels: int = 30  # per dialer, i.e. per Asterisk server / trunk
@@ -107,6 +109,7 @@ class Dialer:
     async def run(self) -> None:
         if self.ami.connections == 0:
             await self._first_connect()
+        await check_rights(self.ami)
         await self.reconciler.run()
         while True:
             if not self.ami.connected:
@@ -185,10 +188,10 @@ class Dialer:
     async def _dial(self, claim: DialClaim) -> None:
         attempt, contact = claim.attempt, claim.contact
         assert attempt is not None
+        channel = self.config.dial_string.format(number=contact.phone.lstrip("+"))
         try:
             handle = await self.ami.originate(
-                self.config.dial_string.format(number=contact.phone.lstrip("+")),
-                context=self.config.context, exten=self.config.exten,
+                channel, context=self.config.context, exten=self.config.exten,
                 caller_id=self.config.caller_id, timeout_ms=self.config.originate_timeout_ms,
                 variables={ATTEMPT_VAR: attempt.channel_id, "IVR_CAMPAIGN": str(claim.campaign.id)},
                 channel_id=attempt.channel_id, other_channel_id=attempt.channel_id + "-b")
@@ -200,6 +203,11 @@ class Dialer:
                 next_at=self.clock(), now=self.clock(), refund=True)
             return
         outcome = await handle.outcome()
+        if outcome.status is OriginateStatus.REFUSED:
+            # Asterisk said no before dialling: a config matter (dialplan, AMI user), not the
+            # customer's; say why, or every attempt ends 'refused' in silence.
+            log.error("Asterisk refused the Originate of %s to %s@%s: %s", channel,
+                      self.config.exten, self.config.context, outcome.message)
         if outcome.status is OriginateStatus.LINK_LOST:
             return  # unknown whether it rang: reconciled when the link is back
         if outcome.answered:

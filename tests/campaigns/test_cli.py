@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.campaigns.cli import add_campaign_commands
+from ivr.errors import IvrError
 from ivr.store.errors import Conflict
 
 
@@ -47,3 +48,42 @@ def test_create_import_start_pause_status_report(tmp_path: Path,
     assert json.loads(capsys.readouterr().out)["contacts"] == 1
     with pytest.raises(Conflict):
         run("campaign", "create", "spring")
+
+
+def test_create_sets_the_window_retry_delays_and_limits_the_api_accepts() -> None:
+    assert run("campaign", "create", "late", "--window", "10:30-24:00", "--attempts", "5",
+               "--retry", "busy=90s", "--retry", "no-answer=2m", "--retry", "machine=1h",
+               "--retry", "unknown=45", "--daily-cap", "2", "--priority", "7",
+               "--holiday", "2026-12-25", "--holiday", "2027-01-01") == 0
+    from ivr.config import load_settings
+    from ivr.store.db import Database
+    from ivr.store.repositories.campaigns import CampaignRepository
+
+    campaign = CampaignRepository(Database(load_settings().database_url)).get("late")
+    assert (campaign.window_start, campaign.window_end) == (10 * 60 + 30, 24 * 60)
+    assert campaign.max_attempts == 5 and campaign.daily_cap == 2 and campaign.priority == 7
+    assert campaign.holidays == ("2026-12-25", "2027-01-01")
+    assert {k: campaign.retry_after(k) for k in ("busy", "no-answer", "machine", "unknown",
+                                                 "congestion")} == {
+        "busy": 90, "no-answer": 120, "machine": 3600, "unknown": 45, "congestion": 300}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("--retry", "busy"), "expected OUTCOME=DELAY"),
+    (("--retry", "ringing=5m"), "unknown retry outcome 'ringing'"),
+    (("--retry", "busy=soon"), "bad delay 'soon'"),
+    (("--window", "8:00-21:00"), "expected HH:MM-HH:MM"),
+    (("--window", "21:00-08:00"), "calling window"),
+    (("--holiday", "25/12/2026"), "bad holiday '25/12/2026'"),
+])
+def test_create_refuses_bad_options_in_one_line(argv: tuple[str, ...], message: str) -> None:
+    with pytest.raises(IvrError, match=message):
+        run("campaign", "create", "bad", *argv)
+
+
+def test_create_help_names_the_retry_outcomes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run("campaign", "create", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--retry OUTCOME=DELAY" in text and "no-answer" in text and "callback" in text
+    assert "--window HH:MM-HH:MM" in text and "--holiday" in text

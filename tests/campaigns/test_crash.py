@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ivr.store.models import now_utc
 from ivr.telephony.emulator.agi_caller import PressWhenAsked
-from tests.campaigns.conftest import Pbx
+from tests.campaigns.conftest import SECRET, Pbx
 from tests.campaigns.helpers import contacts, make_campaign, until
 from tests.campaigns.test_dialer import attempts_of, finished, number, outcomes
 
@@ -62,11 +62,12 @@ async def test_cancelled_dialer_restarts_without_redialling(pbx: Pbx) -> None:
     check_no_duplicates_and_none_lost(pbx, campaign_id)
 
 
-def spawn(pbx: Pbx, owner: str) -> subprocess.Popen[str]:
+def spawn(pbx: Pbx, owner: str, lease_s: float = 30.0) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.campaigns.dialer_proc", pbx.db.url, str(pbx.ami.port),
-         owner], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, text=True)
+         owner, pbx.username, SECRET, str(lease_s)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, text=True)
 
 
 async def test_sigkilled_dialer_process_restarts_without_redialling(pbx: Pbx) -> None:
@@ -82,4 +83,26 @@ async def test_sigkilled_dialer_process_restarts_without_redialling(pbx: Pbx) ->
     finally:
         proc.kill()
         await asyncio.to_thread(proc.wait)
+    check_no_duplicates_and_none_lost(pbx, campaign_id)
+
+
+async def test_a_sigkilled_dialer_restarted_under_its_name_takes_its_leases_back_at_once(
+    pbx: Pbx,
+) -> None:
+    """Same IVR_DIALER_NAME after kill -9: its 'dialing' contacts are reconciled against
+    CoreShowChannels and the campaign goes on now, not when the 120 s leases run out."""
+    campaign_id = prepare(pbx, 30)
+    proc = spawn(pbx, "east-1", lease_s=120.0)
+    try:
+        await asyncio.wait_for(pbx.ami.wait_for_action("Originate", 10), 30)
+        proc.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(proc.wait)
+        assert not finished(pbx, campaign_id)
+        before = len(pbx.ami.actions("CoreShowChannels"))
+        proc = spawn(pbx, "east-1", lease_s=120.0)
+        await until(lambda: finished(pbx, campaign_id), timeout=60)  # well under the leases
+    finally:
+        proc.kill()
+        await asyncio.to_thread(proc.wait)
+    assert len(pbx.ami.actions("CoreShowChannels")) > before  # reconciled before going on
     check_no_duplicates_and_none_lost(pbx, campaign_id)

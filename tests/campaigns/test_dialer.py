@@ -100,7 +100,7 @@ async def test_machine_then_person_confirms_on_the_second_attempt(pbx: Pbx) -> N
     dialer = await pbx.dialer()
     await dialer.start()
     try:
-        await pbx.ami.wait_for_action("Originate")
+        await until(lambda: pbx.placed())
         pbx.ami.script(number(1), "answer")  # a person picks up next time
         await until(lambda: finished(pbx, campaign.id))
     finally:
@@ -164,7 +164,7 @@ async def test_two_dialers_share_a_campaign_without_double_dialing(pbx: Pbx) -> 
     finally:
         await one.stop()
         await two.stop()
-    dialled = [m.get("Channel") for m in pbx.ami.actions("Originate")]
+    dialled = [m.get("Channel") for m in pbx.placed()]
     assert len(dialled) == 60 == len(set(dialled))
     assert DialingRepository(pbx.db).open_attempts() == []
     owners = {a.dialer for a in attempts_of(pbx, campaign.id)}

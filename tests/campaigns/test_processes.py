@@ -18,7 +18,7 @@ from ivr.store.repositories.campaigns import CampaignRepository
 from ivr.store.repositories.dialing import DialingRepository
 from ivr.telephony.emulator.agi_caller import PressWhenAsked
 from ivr.telephony.emulator.ami_script import dial_number
-from tests.campaigns.conftest import Pbx
+from tests.campaigns.conftest import SECRET, Pbx
 from tests.campaigns.helpers import contacts, make_campaign, until
 from tests.campaigns.test_dialer import attempts_of, finished, number, outcomes
 from tests.conftest import _truncate_all
@@ -40,7 +40,7 @@ def spawn(pbx: Pbx, owner: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.campaigns.dialer_proc", pbx.db.url, str(pbx.ami.port),
-         owner], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+         owner, pbx.username, SECRET], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
 
 
 async def start_process(pbx: Pbx, owner: str) -> subprocess.Popen[str]:
@@ -84,7 +84,7 @@ async def test_two_dialer_processes_share_a_campaign_without_a_double_claim(pbx:
         for proc in procs:
             await stop_process(proc)
 
-    dialled = [dial_number(m.get("Channel") or "") for m in pbx.ami.actions("Originate")]
+    dialled = [dial_number(m.get("Channel") or "") for m in pbx.placed()]
     assert sorted(dialled) == sorted(number(i) for i in range(1, CONTACTS + 1))
     channel_ids = pbx.originates()
     assert len(channel_ids) == len(set(channel_ids)) == CONTACTS

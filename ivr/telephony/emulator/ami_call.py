@@ -193,19 +193,26 @@ class EmulatedCall:
         if req.account:
             a.account = req.account
             self.emit(chan_event("NewAccountCode", a, [("OldAccountCode", "")]), a)
+        # Without a CallerID header Asterisk sets none: no NewCallerid/NewConnectedLine
+        # (ami-originate-busy-least-privilege-user.txt).
+        cid = bool(req.caller_num or req.caller_name)
         a.caller_num, a.caller_name = req.caller_num, req.caller_name
-        self.emit(chan_event("NewCallerid", a, [("CID-CallingPres", _PRES)]), a)
+        if cid:
+            self.emit(chan_event("NewCallerid", a, [("CID-CallingPres", _PRES)]), a)
         a.connected_num, a.connected_name = req.caller_num, req.caller_name
-        self.emit(chan_event("NewConnectedLine", a), a)
+        if cid:
+            self.emit(chan_event("NewConnectedLine", a), a)
         for k, v in req.variables:
             self.emit(varset(b, k, v), b)
         b.caller_num, b.caller_name = req.caller_num, req.caller_name
         b.connected_num, b.connected_name = req.caller_num, req.caller_name
         b.account = req.account
-        self.emit(chan_event("NewCallerid", b, [("CID-CallingPres", _PRES)]), b)
+        if cid:
+            self.emit(chan_event("NewCallerid", b, [("CID-CallingPres", _PRES)]), b)
         if req.account:
             self.emit(chan_event("NewAccountCode", b, [("OldAccountCode", "")]), b)
-        self.emit(chan_event("NewConnectedLine", b), b)
+        if cid:
+            self.emit(chan_event("NewConnectedLine", b), b)
 
     async def _run(self) -> None:
         outcome = self.script.outcome
