@@ -173,6 +173,30 @@ def barge_ins(pcm: bytes, vad: bool) -> int:
     return count
 
 
+Scored = tuple[bool, str, Any]  # in the grammar?, the word said, the Result
+
+
+def scored_turns(engine: Engine, rows: list[dict[str, str]], folder: Path) -> list[Scored]:
+    """Command words, out-of-grammar words and 1 s pieces of line noise on a 20-word grammar."""
+    grammar = Grammar.parse(",".join(COMMANDS))
+    out: list[Scored] = [(r["kind"] == "command", r["word"],
+                          transcribe_pcm(engine, grammar, turn(folder / r["file"]))) for r in rows]
+    noise = line_noise(20)
+    return out + [(False, "", transcribe_pcm(engine, grammar, noise[i:i + 16000]))
+                  for i in range(0, len(noise), 16000)]
+
+
+def operating_point(turns: list[Scored], below: float) -> str:
+    """At IVR_ASR_CONFIRM_BELOW=`below`: in-grammar turns confirmed, in-grammar turns accepted
+    wrong, and out-of-grammar speech or noise accepted without a confirmation."""
+    inside = [(w, r) for ok, w, r in turns if ok]
+    outside = [r for ok, _, r in turns if not ok]
+    confirmed = sum(r.confidence < below for _, r in inside) / len(inside)
+    wrong = sum(r.confidence >= below and r.choice != w for w, r in inside) / len(inside)
+    stray = sum(r.choice is not None and r.confidence >= below for r in outside)
+    return f"{confirmed:.0%} / {wrong:.1%} / {stray} of {len(outside)}"
+
+
 # --- timing ------------------------------------------------------------------------------------
 
 async def latencies(engine: Engine, grammar: Grammar, files: list[Path]) -> list[float]:
@@ -305,6 +329,10 @@ def main() -> None:
         f"{command_accuracy(ours(whisper, cm, 'choice'), cmd_rows, cmds):.1%}",
         f"{command_accuracy(raw_whisper(whisper, 'choice'), cmd_rows, cmds):.1%}",
         f"{command_accuracy(ours(sphinx, cm, 'choice'), cmd_rows, cmds):.1%}", "n/a", "n/a", "")
+    turns = scored_turns(whisper, cmd_rows, cmds)
+    for below in (0.0, 0.3, 0.5):
+        add(f"confirm below {below}: turns confirmed / wrong accepted / stray accepted",
+            operating_point(turns, below), "-", "-", "-", "-", "default 0.3")
     lat = {k: asyncio.run(latencies(e, dg, timing_files))
            for k, e in (("w", whisper), ("s", sphinx), ("v", vosk_ko))}
     add("end of speech -> result p50 / p95 (ms)",
