@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from ivr.admin.cli import add_admin_commands
     from ivr.campaigns.cli import add_campaign_commands
+    from ivr.check.cli import add_check_commands
     from ivr.cli_telephony import add_telephony_commands
     from ivr.flows.cli import add_flow_commands
     from ivr.speech_cli import add_speech_commands
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_commands(sub)
     add_campaign_commands(sub)
     add_speech_commands(sub)
+    add_check_commands(sub)
     return parser
 
 
