@@ -270,3 +270,22 @@ async def test_an_idle_session_expires(site: Factory) -> None:
 
 def _spec(name: str) -> CampaignSpec:
     return CampaignSpec(name=name, kind="outage", message="hello")
+
+
+async def test_parallel_requests_on_an_ending_session_never_fail(site: Factory) -> None:
+    # Polls racing a sign-out (or each other past the idle limit) touch a row another request
+    # is deleting: each must still get a clean answer, never a 500.
+    async with site(console_idle_seconds=1) as s:
+        await s.login()
+        cookie = s.client.cookies["ivr_session"]
+        await asyncio.sleep(1.2)
+        replies = await asyncio.gather(*(s.client.get("/api/flows") for _ in range(20)),
+                                       s.client.post("/console/logout"))
+        assert {r.status_code for r in replies[:-1]} == {401}
+        await s.login()
+        live = s.client.cookies["ivr_session"]
+        replies = await asyncio.gather(*(s.client.get("/api/flows") for _ in range(20)),
+                                       s.client.post("/console/logout"))
+        assert {r.status_code for r in replies[:-1]} <= {200, 401}
+        await _refused(s, live)
+        await _refused(s, cookie)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ivr.store.db import Database
 from ivr.store.models import ApiTokenRow, ConsoleSessionRow, now_utc
@@ -35,7 +35,8 @@ class ConsoleSessionRepository:
     def resolve(self, secret: str, idle: timedelta) -> ApiToken | None:
         """The live token behind a session id (and mark both used), or None when the session
         is unknown, expired, idle too long or its token revoked (then it is deleted)."""
-        query = (select(ConsoleSessionRow, ApiTokenRow)
+        query = (select(ConsoleSessionRow.id, ConsoleSessionRow.last_seen_at,
+                        ConsoleSessionRow.expires_at, ApiTokenRow)
                  .join(ApiTokenRow, ApiTokenRow.id == ConsoleSessionRow.token_id)
                  .where(ConsoleSessionRow.session_hash == hash_token(secret)))
         now = now_utc()
@@ -43,12 +44,15 @@ class ConsoleSessionRepository:
             found = s.execute(query).one_or_none()
             if found is None:
                 return None
-            session, token = found
-            if (now >= session.expires_at or now - session.last_seen_at >= idle
-                    or token.revoked_at is not None):
-                s.delete(session)
+            session_id, last_seen, expires, token = found
+            this = ConsoleSessionRow.id == session_id
+            # Statements, not ORM changes: parallel requests (polls racing a sign-out) may
+            # delete the row under us, and a statement matching no row is fine there.
+            if now >= expires or now - last_seen >= idle or token.revoked_at is not None:
+                s.execute(delete(ConsoleSessionRow).where(this))
                 return None
-            session.last_seen_at = token.last_used_at = now
+            s.execute(update(ConsoleSessionRow).where(this).values(last_seen_at=now))
+            token.last_used_at = now
             return token_of(token)
 
     def close(self, secret: str) -> None:
