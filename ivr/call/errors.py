@@ -10,12 +10,8 @@ class CallError(Exception):
     """Base of call-session errors (not hangups)."""
 
 
-class PromptMissing(CallError):
-    """Asterisk could not find the prompt file on its host."""
-
-
 class FeatureUnavailable(CallError):
     """The session cannot do this yet (e.g. text-to-speech before the speech engine is set up)."""
 
 
-__all__ = ["CallError", "CallHangup", "FeatureUnavailable", "PromptMissing"]
+__all__ = ["CallError", "CallHangup", "FeatureUnavailable"]

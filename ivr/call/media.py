@@ -1,5 +1,5 @@
 """Audio routing between a call and speech: AudioSocket per turn (or EAGI's fd 3 when ivr runs
-as an EAGI script, see `eagi_media`), prompts out, speech in.
+as an EAGI script, see `eagi_media`), prompts out, speech and keys in.
 
 While the FastAGI session runs `EXEC AudioSocket <uuid>,<host:port>` (which blocks until the
 media session ends), the turn streams over the AudioSocket session; sending 0x00 ends the
@@ -49,6 +49,12 @@ class MediaPath:
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     confirm_below: float = 0.0  # confidence under which a menu choice is confirmed
     eagi: EagiSession | None = None
+
+    @property
+    def streams_prompts(self) -> bool:
+        """Prompts rendered here go to the caller over AudioSocket, so nothing has to be on the
+        Asterisk host; under EAGI (and without a media path) Asterisk plays its own files."""
+        return self.server is not None and self.eagi is None and self.prompts_dir is not None
 
     @classmethod
     def from_settings(cls, server: AudioSocketServer | None, advertise: str, settings: Any,
@@ -115,6 +121,35 @@ async def _abandon(app: asyncio.Future[Any]) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(2.0):
             await asyncio.shield(app)
+
+
+async def play_until_key(channel: MediaChannel, pcm: bytes, interrupt: str) -> str | None:
+    """Play `pcm`; the first key in `interrupt` stops it and is returned (other keys are
+    dropped, as STREAM FILE drops keys that are not its escape digits)."""
+    if not interrupt:
+        await channel.play(pcm)
+        return None
+    play = asyncio.ensure_future(channel.play(pcm))
+    try:
+        while True:
+            key = asyncio.ensure_future(channel.get_digit(None))
+            try:
+                await asyncio.wait({play, key}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if not key.done():
+                    key.cancel()
+                    await asyncio.gather(key, return_exceptions=True)
+            pressed = key.result() if key.done() and not key.cancelled() else None
+            if pressed is not None and pressed in interrupt:
+                channel.stop_playback()
+                return pressed
+            if play.done():
+                play.result()  # a hangup during the prompt surfaces here
+                return None
+    finally:
+        if not play.done():
+            channel.stop_playback()
+        await asyncio.gather(play, return_exceptions=True)
 
 
 def grammar_for(language: str, phrases: Sequence[str] | None, max_digits: int) -> Grammar:

@@ -6,23 +6,28 @@ flow lets it unwind and its `finally` blocks write the interaction.
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ivr.call.errors import FeatureUnavailable, PromptMissing
+from ivr.call.errors import FeatureUnavailable
 from ivr.telephony.agi import AgiEnvironment, AgiResult
 
 if TYPE_CHECKING:
     from ivr.call.media import MediaPath
     from ivr.speech.listen import Heard
 
+log = logging.getLogger(__name__)
 ALL_KEYS = "0123456789*#"
 # VERBOSE labels `ivr call` turns into transcript lines
 SAID, HEARD, PLAYS = "ivr says", "ivr heard", "ivr plays"
 VERBOSE_LEVEL = "3"
 GatherMode = Literal["dtmf", "speech", "both"]
+NextKey = Callable[[float], Awaitable[str | None]]
+MediaTurn = Callable[[Any], Awaitable[Any]]  # what runs on one AudioSocket connection
 
 
 class AgiLink(Protocol):
@@ -73,6 +78,7 @@ class Call:
         speech gathers and `say` raise FeatureUnavailable (flows then use keys and prompts)."""
         self._link = link
         self._media = media
+        self._streams = media is not None and media.streams_prompts  # prompts over AudioSocket
         self._started = time.monotonic()
         self.turns: list[Turn] = []
         self.transfer_to: str | None = None
@@ -102,12 +108,57 @@ class Call:
         self._note("answer")
 
     async def play(self, prompt: str, *, interrupt: str = "") -> str | None:
-        """Play a prompt file; returns the key that interrupted it (only keys in `interrupt`)."""
+        """Play a prompt; returns the key that interrupted it (only keys in `interrupt`).
+
+        With an AudioSocket media path a prompt rendered here streams over it, so nothing has
+        to be on the Asterisk host; otherwise (keypad path, EAGI, a prompt we do not have)
+        Asterisk plays its own file with STREAM FILE. A file Asterisk cannot find is logged
+        and skipped: the call goes on as if it had played."""
+        from ivr.call.media import play_until_key
+
+        audio = await self._streamed(prompt)
+        if audio is not None:
+            streamed, key = await self._over_media(
+                PLAYS, prompt, lambda session: play_until_key(session, audio, interrupt))
+            if streamed:
+                self._note("play", prompt=prompt, interrupted_by=key)
+                return key  # type: ignore[no-any-return]
         result = await self._link.command("STREAM FILE", prompt, interrupt)
         if result.value == -1:
-            raise PromptMissing(f"prompt {prompt!r} is missing on the Asterisk host")
+            self._missing(prompt)
+            return None
         self._note("play", prompt=prompt, interrupted_by=result.digit)
         return result.digit
+
+    async def _streamed(self, prompt: str) -> bytes | None:
+        """The prompt's audio when it goes over AudioSocket; None when Asterisk plays it."""
+        if not self._streams:
+            return None
+        audio: bytes | None = await self._speech().prompt_audio(prompt)
+        return audio
+
+    async def _over_media(self, label: str, what: str, turn: MediaTurn) -> tuple[bool, Any]:
+        """Run `turn` on its own AudioSocket connection, announced on the console as `label:
+        what`: (True, what it returned), or (False, None) when no AudioSocket connects (then
+        Asterisk plays its own copies for the rest of the call)."""
+        from ivr.call.media import audiosocket
+
+        assert self._media is not None
+        await self._verbose(label, what)
+        try:
+            async with audiosocket(self._link, self._media) as session:
+                return True, await turn(session)
+        except FeatureUnavailable as err:
+            self._streams = False  # one wait for a connection that does not come, not one each
+            log.warning("call %s: %s; prompts are played from the Asterisk host from now on",
+                        self.channel, err)
+            return False, None
+
+    def _missing(self, prompt: str) -> None:
+        self._note("play", prompt=prompt, missing=True)
+        log.warning("call %s: prompt %r is missing on the Asterisk host (copy prompts/ to its "
+                    "sounds folder, or give calls the AudioSocket path); going on without it",
+                    self.channel, prompt)
 
     @property
     def language(self) -> str:
@@ -134,6 +185,21 @@ class Call:
         await self._link.command("VERBOSE", line, VERBOSE_LEVEL, allow_dead=True)
 
     async def say_digits(self, digits: str, *, interrupt: str = "") -> str | None:
+        """Digits one by one: spoken by TTS over AudioSocket when the call has it, else with
+        Asterisk's own digit sounds (SAY DIGITS)."""
+        from ivr.call.media import play_until_key
+
+        if self._streams:
+            try:
+                pcm = await self._speech().synthesize(" ".join(digits))
+            except FeatureUnavailable:
+                pcm = None
+            if pcm is not None:
+                streamed, key = await self._over_media(
+                    SAID, " ".join(digits), lambda session: play_until_key(session, pcm, interrupt))
+                if streamed:
+                    self._note("say_digits", digits=digits)
+                    return key  # type: ignore[no-any-return]
         result = await self._link.command("SAY DIGITS", digits, interrupt)
         self._note("say_digits", digits=digits)
         return result.digit
@@ -165,21 +231,34 @@ class Call:
             return await self._gather_speech(
                 prompt, max_digits, timeout, inter_digit_timeout, finish_on_key, barge_in,
                 phrases)
+        audio = await self._streamed(prompt) if prompt else None
+        if prompt and audio is not None:
+            keyed = functools.partial(self._keyed, prompt=prompt, audio=audio, timeout=timeout,
+                                      barge_in=barge_in,
+                                      rest=(max_digits, inter_digit_timeout, finish_on_key))
+            streamed, got = await self._over_media(PLAYS, prompt, keyed)
+            if streamed:
+                return got  # type: ignore[no-any-return]
         if prompt and barge_in:
             key = await self._ask(prompt, timeout)
         else:
             if prompt:
                 await self.play(prompt)
             key = await self.wait_for_key(timeout)
-        digits = ""
-        while key is not None:
-            if key == finish_on_key:
-                return self._gathered(digits, "finish_key" if digits else "empty")
-            digits += key
-            if len(digits) >= max_digits:
-                return self._gathered(digits, "max_digits")
-            key = await self.wait_for_key(inter_digit_timeout)
-        return self._gathered(digits, "timeout")
+        return await self._keys(key, self.wait_for_key, max_digits, inter_digit_timeout,
+                                finish_on_key)
+
+    async def _keyed(self, session: Any, prompt: str, audio: bytes, timeout: float,
+                     barge_in: bool, rest: tuple[int, float, str]) -> Gathered:
+        """A keypad gather on one AudioSocket turn: the prompt, then the keys on the same
+        connection (no gap in which a key could be lost)."""
+        from ivr.call.media import play_until_key
+
+        key = await play_until_key(session, audio, ALL_KEYS if barge_in else "")
+        self._note("play", prompt=prompt, interrupted_by=key)
+        if key is None:
+            key = await session.get_digit(timeout)
+        return await self._keys(key, session.get_digit, *rest)
 
     async def _ask(self, prompt: str, timeout: float) -> str | None:
         """The prompt and the first key in ONE command (GET OPTION): Asterisk keeps no
@@ -187,7 +266,8 @@ class Call:
         be lost; with GET OPTION the wait starts as the prompt ends."""
         result = await self._link.command("GET OPTION", prompt, ALL_KEYS, str(int(timeout * 1000)))
         if result.value == -1:
-            raise PromptMissing(f"prompt {prompt!r} is missing on the Asterisk host")
+            self._missing(prompt)
+            return await self.wait_for_key(timeout)
         self._note("play", prompt=prompt, interrupted_by=result.digit)
         return result.digit
 
@@ -208,8 +288,8 @@ class Call:
             # not rendered here: Asterisk plays it (keys interrupt), then we listen
             key = await self.play(prompt, interrupt=ALL_KEYS if barge_in else "")
             if key is not None:
-                return await self._gather_after_key(key, max_digits, inter_digit_timeout,
-                                                    finish_on_key)
+                return await self._keys(key, self.wait_for_key, max_digits,
+                                        inter_digit_timeout, finish_on_key)
         opts = ListenOptions(timeout=timeout, barge_in=barge_in, max_digits=max_digits,
                              inter_digit_timeout=inter_digit_timeout,
                              finish_on_key=finish_on_key, endpoint=self._media_endpoint())
@@ -220,18 +300,19 @@ class Call:
         assert self._media is not None
         return self._media.endpoint
 
-    async def _gather_after_key(
-        self, key: str, max_digits: int, inter_digit_timeout: float, finish_on_key: str
-    ) -> Gathered:
-        digits: str = ""
-        next_key: str | None = key
-        while next_key is not None:
-            if next_key == finish_on_key:
+    async def _keys(
+        self, key: str | None, next_key: NextKey, max_digits: int, inter_digit_timeout: float,
+        finish_on_key: str,
+    ) -> Gathered:  # fmt: skip
+        """The rest of a keypad entry after its first key (None: nothing was pressed)."""
+        digits = ""
+        while key is not None:
+            if key == finish_on_key:
                 return self._gathered(digits, "finish_key" if digits else "empty")
-            digits += next_key
+            digits += key
             if len(digits) >= max_digits:
                 return self._gathered(digits, "max_digits")
-            next_key = await self.wait_for_key(inter_digit_timeout)
+            key = await next_key(inter_digit_timeout)
         return self._gathered(digits, "timeout")
 
     def _from_heard(self, heard: Heard) -> Gathered:

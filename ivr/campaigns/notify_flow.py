@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ivr.call.errors import FeatureUnavailable, PromptMissing
+from ivr.call.errors import FeatureUnavailable
 from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink, Call
 from ivr.campaigns.model import KEY_RESPONSES, NO_RESPONSE, OPTED_OUT, render
@@ -59,7 +59,7 @@ class NotifyFlow:
         if response == OPTED_OUT:
             await asyncio.to_thread(self._campaigns.add_dnc, contact.phone,
                                     f"campaign:{campaign.name}")
-        await self._play(call, OPTED_OUT_PROMPT if response == OPTED_OUT else GOODBYE_PROMPT)
+        await call.play(OPTED_OUT_PROMPT if response == OPTED_OUT else GOODBYE_PROMPT)
         await call.hangup()
 
     async def _speak(self, call: Call, campaign: Campaign, contact: CampaignContact) -> None:
@@ -70,7 +70,7 @@ class NotifyFlow:
         except FeatureUnavailable:
             pass  # no text-to-speech here: the campaign's recorded prompts carry the message
         for prompt in campaign.prompts or (f"ivr/notify-{campaign.kind}",):
-            await self._play(call, prompt)
+            await call.play(prompt)
 
     async def _confirm(self, call: Call) -> str:
         for _ in range(self.tries):
@@ -79,10 +79,3 @@ class NotifyFlow:
             if got.digits in KEY_RESPONSES:
                 return KEY_RESPONSES[got.digits]
         return NO_RESPONSE
-
-    @staticmethod
-    async def _play(call: Call, prompt: str) -> None:
-        try:
-            await call.play(prompt)
-        except PromptMissing:
-            log.error("prompt %s is missing on the Asterisk host", prompt)

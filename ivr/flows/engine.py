@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from ivr.call.errors import CallHangup
+from ivr.call.errors import CallError, CallHangup
 from ivr.call.session import Call
 from ivr.flows.compiled import CompiledFlow
+from ivr.flows.disclosure import run_node
 from ivr.flows.errors import FlowError
 from ivr.flows.runtime import FlowContext, FlowSource, InputRecord, Runtime
 from ivr.flows.services import Services
 
 log = logging.getLogger(__name__)
 MAX_STEPS = 1000  # a validated flow cannot spin without input; this guards against bugs
+APOLOGY = "ivr/sorry-technical-problem"
 
 
 class ResultSink(Protocol):
@@ -71,8 +73,9 @@ class FlowEngine:
         self, call: Call, result: ResultSink, context: FlowContext | None = None
     ) -> FlowRun:
         """Run the flow to its end and return what happened. A caller hangup ends the run
-        normally with outcome abandoned (or self_served / transferred if that came first);
-        call errors (PromptMissing...) propagate after the result is filled in."""
+        normally with outcome abandoned (or self_served / transferred if that came first); a
+        flow that cannot go on (FlowError) apologises and hangs up with outcome failed; call
+        errors propagate after the result is filled in."""
         ctx = context or FlowContext(caller=call.caller, dnis=call.dnis)
         rt = Runtime(call, self.flow, ctx, self._services, self._flows, self._now, result.path)
         try:
@@ -82,7 +85,7 @@ class FlowEngine:
         except FlowError as err:
             log.error("call %s: flow %s failed: %s", call.channel, self.flow.label, err)
             rt.outcome = "failed"
-            await call.hangup()
+            await apologise(call)
         finally:
             _report(rt, result)
         return _summary(rt, self.flow)
@@ -97,11 +100,20 @@ class FlowEngine:
             if steps > MAX_STEPS:
                 raise FlowError(f"flow {rt.flow.label} ran {MAX_STEPS} steps without ending")
             rt.visit(node_id)
-            node_id = await rt.model.nodes[node_id].run(rt, node_id)
+            node_id = await run_node(rt, node_id)  # the disclosure policy, then the node
         if rt.outcome is None:
             # The flow ran out of nodes: end the call the way a hangup node would.
             rt.outcome = "self_served" if rt.self_served else "failed"
             await rt.call.hangup()
+
+
+async def apologise(call: Call) -> None:
+    """Never drop a leg silently: apologise and hang up, unless the caller is already gone."""
+    try:
+        await call.play(APOLOGY)
+        await call.hangup()
+    except (CallHangup, CallError) as err:
+        log.info("call %s: apology not played: %s", call.channel, err)
 
 
 def _after_hangup(rt: Runtime) -> str:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 
 from ivr.call.errors import FeatureUnavailable
 from ivr.call.media import MediaPath
-from ivr.call.session import Call, Gathered
+from ivr.call.session import PLAYS, Call, Gathered
+from ivr.telephony.agi import parse_command_line
 from ivr.telephony.emulator import agi_audiosocket
 from ivr.telephony.emulator.agi_call import CallProfile, wav_prompt_lengths
 from ivr.telephony.emulator.agi_caller import At, Audio, Press, Speech, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
-from ivr.telephony.emulator.agi_events import AppExecuted, PromptPlayed
+from ivr.telephony.emulator.agi_events import AppExecuted, CommandReceived, PromptPlayed
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
 from tests.speech.conftest import FIXTURES, PROMPTS
 
@@ -67,7 +68,13 @@ def menu(
 
 
 def prompts_played(emu: AgiEmulator) -> list[str]:
-    return [e.name for e in emu.events.of(PromptPlayed)]
+    """The prompts after the menu's own: streamed over AudioSocket (announced on the console
+    as "ivr plays: ...") or played by Asterisk (STREAM FILE)."""
+    lines = [parse_command_line(e.line.rstrip(b"\n")) for e in emu.events.of(CommandReceived)]
+    streamed = [w[1].removeprefix(f"{PLAYS}: ") for w in lines
+                if w[0] == "VERBOSE" and w[1].startswith(f"{PLAYS}: ")]
+    return [p for p in streamed if p != "ivr/welcome-menu"] + [
+        e.name for e in emu.events.of(PromptPlayed)]
 
 
 async def test_recorded_go_over_the_menu_prompt_barges_in_and_reaches_the_go_branch(
