@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from ivr import __version__
 from ivr.errors import IvrError
@@ -82,8 +83,18 @@ def cmd_config(args: argparse.Namespace) -> int:
         value = current[variable.removeprefix("IVR_").lower()]
         if value and variable in SECRET_SETTINGS:
             value = "***"
+        elif isinstance(value, str) and "://" in value:
+            value = _hide_password(value)
         print(f"{variable:<22} {value!s:<28} {description} (default: {default or 'unset'})")
     return 0
+
+
+def _hide_password(url: str) -> str:
+    """postgresql://ivr:***@host/ivr: URLs (database, AMI) carry their secret in the password."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def build_parser() -> argparse.ArgumentParser:
