@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+import pytest
+
 from ivr.call.errors import FeatureUnavailable
 from ivr.call.media import MediaPath
-from ivr.call.session import PLAYS, Call, Gathered
+from ivr.call.session import PLAYS, SAID, Call, Gathered
 from ivr.telephony.agi import parse_command_line
 from ivr.telephony.emulator import agi_audiosocket
 from ivr.telephony.emulator.agi_call import CallProfile, wav_prompt_lengths
@@ -16,6 +18,7 @@ from ivr.telephony.emulator.agi_caller import At, Audio, Press, Speech, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.emulator.agi_events import AppExecuted, CommandReceived, PromptPlayed
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
+from tests.processes import free_port
 from tests.speech.conftest import FIXTURES, PROMPTS
 
 CALL_TIMEOUT = 30.0
@@ -165,3 +168,36 @@ async def test_a_doubtful_choice_denied_with_no_is_not_taken(media: MediaPath) -
 async def test_preload_names_each_language_without_a_model(media: MediaPath) -> None:
     problems = await media.preload(["en", "ru"])
     assert len(problems) == 1 and problems[0].startswith("speech (ru): no speech model for 'ru'")
+
+
+async def test_prompts_fall_back_to_the_hosts_copies_when_no_audiosocket_connects(
+    media: MediaPath, caplog: pytest.LogCaptureFixture,
+) -> None:
+    media.advertise = f"127.0.0.1:{free_port()}"  # nothing listens there
+
+    async def script(call: Call, outcome: Outcome) -> None:
+        await call.answer()
+        await call.play("ivr/thank-you")
+        await call.play("ivr/goodbye")
+
+    emu, outcome = await place(media, [], script)
+    assert outcome.errors == []
+    assert [e.name for e in emu.events.of(PromptPlayed)] == ["ivr/thank-you", "ivr/goodbye"]
+    assert len(emu.events.of(AppExecuted)) == 1  # one try for the call, not one per prompt
+    assert sum("from the Asterisk host from now on" in r.getMessage()
+               for r in caplog.records) == 1
+
+
+async def test_digits_are_spoken_over_audiosocket_not_from_the_hosts_sounds(
+    media: MediaPath,
+) -> None:
+    async def script(call: Call, outcome: Outcome) -> None:
+        await call.answer()
+        await call.say_digits("4250")
+
+    emu, outcome = await place(media, [], script)
+    assert outcome.errors == []
+    lines = [parse_command_line(e.line.rstrip(b"\n")) for e in emu.events.of(CommandReceived)]
+    assert not [w for w in lines if w[0] == "SAY"]
+    assert ["VERBOSE", f"{SAID}: 4 2 5 0", "3"] in lines
+    assert agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds > 1.0
