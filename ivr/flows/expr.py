@@ -23,6 +23,10 @@ _TOKEN = re.compile(
 )
 _CMP = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 _FALSY = ("", "0", "false", "no", "off")
+# Conditions are short; the limits keep the recursive parser and evaluator far from Python's
+# recursion limit (and the tokenizer from quadratic time) whatever a flow file holds.
+MAX_LENGTH = 500
+MAX_NESTING = 20
 Node = tuple[Any, ...]
 
 
@@ -55,8 +59,17 @@ def _tokens(src: str) -> list[Tok]:
 
 class _Parser:
     def __init__(self, src: str) -> None:
+        if len(src) > MAX_LENGTH:
+            raise ExprError(f"longer than {MAX_LENGTH} characters; split it over branches",
+                            MAX_LENGTH)  # fmt: skip
         self.toks = _tokens(src)
         self.i = 0
+        self.depth = 0
+
+    def nest(self, tok: Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExprError(f"nested more than {MAX_NESTING} deep", tok.at)
 
     def peek(self, text: str) -> bool:
         tok = self.toks[self.i]
@@ -96,8 +109,10 @@ class _Parser:
 
     def not_(self) -> Node:
         if self.peek("not"):
-            self.take()
-            return ("not", self.not_())
+            self.nest(self.take())
+            node = ("not", self.not_())
+            self.depth -= 1
+            return node
         return self.cmp()
 
     def cmp(self) -> Node:
@@ -125,15 +140,19 @@ class _Parser:
         if tok.kind == "name" and tok.text not in ("and", "or", "not", "in"):
             return ("name", tok.text)
         if tok.text == "(":
+            self.nest(tok)
             node = self.or_()
             self.expect(")")
+            self.depth -= 1
             return node
         if tok.text == "[":
+            self.nest(tok)
             items = [self.atom()]
             while self.peek(","):
                 self.take()
                 items.append(self.atom())
             self.expect("]")
+            self.depth -= 1
             return ("list", *items)
         raise ExprError(f"expected a name or a value but found {tok.text or 'the end'!r}", tok.at)
 

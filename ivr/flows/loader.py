@@ -8,6 +8,7 @@ mapped back through their `loc` to the position of the offending field.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,18 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from ivr.flows.errors import FlowSyntaxError, FlowValidationError
+from ivr.flows.errors import FlowValidationError
 from ivr.flows.positions import FieldPath, FlowIssue, Pos, Positions
+from ivr.flows.reader import compose, read_file
 from ivr.flows.schema import FlowFile
 
-BOOL_TAG = "tag:yaml.org,2002:bool"
+_CORE = "tag:yaml.org,2002:"
+BOOL_TAG = _CORE + "bool"
+_PLAIN_TAGS = frozenset(
+    _CORE + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
+_KINDS = {"int": "number", "float": "number", "timestamp": "date", "bool": "true or false",
+          "null": "null"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,13 +61,30 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self.values[path] = self.pos(node)
+        foreign = _foreign_tag(node)
+        if foreign is not None:  # reported; the value is read as if it had no tag
+            self.issues.append(FlowIssue(self.pos(node), f"YAML tag {foreign} is not used in "
+                                         "flow files; remove it"))  # fmt: skip
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag == BOOL_TAG and str(node.value).lower() not in ("true", "false"):
+        if foreign is not None or (
+            node.tag == BOOL_TAG and str(node.value).lower() not in ("true", "false")
+        ):
             return str(node.value)  # YAML 1.2: yes/no/on/off are words ("say: [yes, no]")
-        return self._scalars.construct_object(node, deep=True)
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        """PyYAML's value for a scalar; one that cannot be built (month 13, a number too long
+        for Python, an unknown or misapplied tag) is an issue, and its text stands in for it."""
+        # PyYAML's constructors fail in many ways on odd input (an empty `!!int`: IndexError).
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, LookupError,
+                ArithmeticError) as err:  # fmt: skip
+            self.issues.append(FlowIssue(self.pos(node), _unbuildable(node, err)))
+            return str(node.value)
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -85,20 +110,25 @@ class _Builder:
         return out
 
 
-def _compose(text: str, file: str) -> yaml.Node:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        pos = Pos(file, mark.line + 1, mark.column + 1) if mark else Pos(file, 1, 1)
-        raise FlowSyntaxError(FlowIssue(pos, f"not valid YAML: {err.problem or err}")) from None
-    except yaml.YAMLError as err:
-        raise FlowSyntaxError(FlowIssue(Pos(file, 1, 1), f"not valid YAML: {err}")) from None
-    if not isinstance(node, yaml.MappingNode):
-        raise FlowSyntaxError(
-            FlowIssue(Pos(file, 1, 1), "a flow file is a mapping with flow:, start: and nodes:")
+def _unbuildable(node: yaml.Node, err: Exception) -> str:
+    value = str(node.value)
+    shown = repr(value) if len(value) <= 40 else f"a {len(value)}-character value"
+    kind = _KINDS.get(str(node.tag).rsplit(":", 1)[-1], "value")
+    if kind == "number" and len(value) > sys.get_int_max_str_digits() > 0:
+        return (
+            f"this {len(value)}-digit number is longer than the "
+            f"{sys.get_int_max_str_digits()} digits Python reads; quote it if it is text"
         )
-    return node
+    why = f" ({err})" if kind == "date" and isinstance(err, ValueError) else ""
+    return f"{shown} is not a {kind}{why}; quote it if it is text"
+
+
+def _foreign_tag(node: yaml.Node) -> str | None:
+    """A tag flow files do not use (!!python/..., !!set, !!binary, !custom), written short."""
+    tag = str(node.tag)
+    if tag in _PLAIN_TAGS:
+        return None
+    return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
 
 
 def _loc_path(loc: tuple[int | str, ...], positions: Positions) -> FieldPath:
@@ -153,7 +183,7 @@ def _issues(err: ValidationError, positions: Positions) -> list[FlowIssue]:
 def parse(text: str, file: str = "<flow>") -> tuple[dict[str, Any], Positions, list[FlowIssue]]:
     """YAML text -> (plain data, positions, duplicate-key issues)."""
     builder = _Builder(file)
-    data = builder.build(_compose(text, file), ())
+    data = builder.build(compose(text, file), ())
     return data, Positions(file, builder.values, builder.keys), builder.issues
 
 
@@ -164,11 +194,16 @@ def load_text(text: str, file: str = "<flow>") -> LoadedFlow:
     try:
         model = FlowFile.model_validate(data)
     except ValidationError as err:
-        raise FlowValidationError(issues + _issues(err, positions)) from None
+        # A value already reported as unreadable is not reported again by the schema.
+        known = {issue.pos for issue in issues}
+        schema = [i for i in _issues(err, positions) if i.pos not in known]
+        raise FlowValidationError(issues + schema) from None
     if issues:
         raise FlowValidationError(issues)
     return LoadedFlow(model, positions, text)
 
 
 def load_file(path: Path) -> LoadedFlow:
-    return load_text(path.read_text(encoding="utf-8"), str(path))
+    """Read (UTF-8, size-limited: reader.py) and load; raises FlowSyntaxError for a file
+    that cannot be read."""
+    return load_text(read_file(path), str(path))

@@ -155,7 +155,8 @@ class _Checker:
                 try:
                     condition = compile_condition(source)
                 except ExprError as err:
-                    self.add(f"condition {source!r}: {err} (at character {err.offset + 1})",
+                    shown = source if len(source) <= 60 else source[:57] + "..."
+                    self.add(f"condition {shown!r}: {err} (at character {err.offset + 1})",
                              "nodes", node_id, *path)  # fmt: skip
                     continue
                 for name in condition.names():
