@@ -272,6 +272,14 @@ def _spec(name: str) -> CampaignSpec:
     return CampaignSpec(name=name, kind="outage", message="hello")
 
 
+async def test_a_session_in_use_outlives_the_idle_limit(site: Factory) -> None:
+    async with site(console_idle_seconds=2) as s:
+        await s.login()
+        for _ in range(15):  # 3 s of use, a request every 0.2 s: never 2 s idle
+            assert (await s.client.get("/api/flows")).status_code == 200
+            await asyncio.sleep(0.2)
+
+
 async def test_parallel_requests_on_an_ending_session_never_fail(site: Factory) -> None:
     # Polls racing a sign-out (or each other past the idle limit) touch a row another request
     # is deleting: each must still get a clean answer, never a 500.

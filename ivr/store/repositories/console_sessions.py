@@ -17,6 +17,9 @@ from ivr.store.models import ApiTokenRow, ConsoleSessionRow, now_utc
 from ivr.store.repositories.tokens import ApiToken, hash_token, token_of
 
 
+REFRESH_PARTS = 20
+
+
 class ConsoleSessionRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -33,8 +36,10 @@ class ConsoleSessionRepository:
         return secret
 
     def resolve(self, secret: str, idle: timedelta) -> ApiToken | None:
-        """The live token behind a session id (and mark both used), or None when the session
-        is unknown, expired, idle too long or its token revoked (then it is deleted)."""
+        """The live token behind a session id, or None when the session is unknown, expired,
+        idle too long or its token revoked (then it is deleted). Both are marked used when
+        the last mark is older than 1/REFRESH_PARTS of the idle limit: the idle timeout is
+        exact to that fraction, and most requests only read."""
         query = (select(ConsoleSessionRow.id, ConsoleSessionRow.last_seen_at,
                         ConsoleSessionRow.expires_at, ApiTokenRow)
                  .join(ApiTokenRow, ApiTokenRow.id == ConsoleSessionRow.token_id)
@@ -51,8 +56,9 @@ class ConsoleSessionRepository:
             if now >= expires or now - last_seen >= idle or token.revoked_at is not None:
                 s.execute(delete(ConsoleSessionRow).where(this))
                 return None
-            s.execute(update(ConsoleSessionRow).where(this).values(last_seen_at=now))
-            token.last_used_at = now
+            if now - last_seen >= idle / REFRESH_PARTS:  # a poll every second writes rarely
+                s.execute(update(ConsoleSessionRow).where(this).values(last_seen_at=now))
+                token.last_used_at = now
             return token_of(token)
 
     def close(self, secret: str) -> None:
