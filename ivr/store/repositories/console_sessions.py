@@ -16,7 +16,6 @@ from ivr.store.db import Database
 from ivr.store.models import ApiTokenRow, ConsoleSessionRow, now_utc
 from ivr.store.repositories.tokens import ApiToken, hash_token, token_of
 
-
 REFRESH_PARTS = 20
 
 
