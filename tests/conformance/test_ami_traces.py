@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,8 @@ from ivr.telephony.ami_codec import AmiParser, Banner, Message, parse_all
 from ivr.telephony.emulator.ami import AmiEmulator
 from ivr.telephony.emulator.ami_script import AnsweredCall, AnsweredHook
 from ivr.telephony.emulator.asterisk_config import AsteriskConfig
+from ivr.telephony.emulator.dialplan import Dialplan
+from ivr.telephony.emulator.manager_users import ManagerUser
 from tests.conformance import transcript
 from tests.conformance.ami_normalize import group, relevant_count
 
@@ -25,6 +29,18 @@ REAL_TIME = {"ami-coreshowchannels-getvar-status-hangup.txt"}
 TRUNCATE_AT_AGI = {"ami-caller-hangup-during-agi.txt"}
 # Recorded with the shipped snippets loaded and the shipped AMI user (its header says so).
 SHIPPED_USER = "User: ivr-dialer"
+# Refusals that a loaded dialplan must produce by itself (no scripted outcome): replayed
+# against the lab's dialplan written as a .conf, which lacks nosuchexten and nosuchcontext.
+DIALPLAN_DRIVEN = {"ami-originate-no-such-local-extension.txt",
+                   "ami-originate-no-such-dialplan-target.txt"}
+LAB_CONF = """\
+[ivr-trace]
+exten => park-here,1,Answer()
+ same => n,Wait(30)
+[caller-sim]
+exten => silent,1,Answer()
+ same => n,Wait(${CS_HOLD})
+"""
 # The callee ran the lab's own [outbound] context (Goto from [ivr-outbound]): compared by which
 # events reached the user, not field by field.
 EVENT_NAMES_ONLY = {"ami-originate-busy-least-privilege-user.txt"}
@@ -144,6 +160,12 @@ def _emulator(name: str, scale: float, hook: AnsweredHook | None) -> AmiEmulator
     """The lab's Asterisk: the open emulator, or the shipped snippets as the lab loaded them
     (IVR_HOST=127.0.0.1, the secret left as shipped)."""
     header = transcript.load(name).header
+    if name in DIALPLAN_DRIVEN:
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = Path(tmp) / "extensions_lab.conf"
+            conf.write_text(LAB_CONF)
+            lab = AsteriskConfig(Dialplan.load([conf]), {"ivr": ManagerUser("ivr", "ivrsecret")})
+        return AmiEmulator(config=lab, login_fail_delay=0.01, time_scale=scale, on_answer=hook)
     if not any(SHIPPED_USER in line for line in header):
         return AmiEmulator(login_fail_delay=0.01, time_scale=scale, on_answer=hook)
     config = AsteriskConfig.load()

@@ -77,7 +77,7 @@ class AmiEmulator:
         self.time_scale = time_scale
         self.on_answer = on_answer
         self.agi_url = agi_url
-        self.scripts = Scripts()
+        self.scripts = Scripts(lab_names=config is None)  # a loaded dialplan decides alone
         self.targets: dict[tuple[str, str], Program] = {} if config else dict(LAB_TARGETS)
         # Any exten of the IVR context runs AGI to our FastAGI server (the hook plays it).
         self.contexts: dict[str, Program] = (

@@ -74,6 +74,7 @@ def dial_number(dial_string: str) -> str:
 class Scripts:
     default: CallScript = field(default_factory=lambda: CallScript(Outcome.ANSWER))
     rules: list[tuple[str, CallScript]] = field(default_factory=list)
+    lab_names: bool = True  # Local/<busy|congestion...>@... act out the lab's callees
 
     def add(self, pattern: str, script: CallScript) -> None:
         self.rules.insert(0, (pattern, script))  # the newest rule wins
@@ -83,6 +84,6 @@ class Scripts:
         for pattern, script in self.rules:
             if fnmatch.fnmatchcase(number, pattern) or fnmatch.fnmatchcase(dial_string, pattern):
                 return script
-        if dial_string.startswith("Local/") and number in LAB_EXTENSIONS:
+        if self.lab_names and dial_string.startswith("Local/") and number in LAB_EXTENSIONS:
             return LAB_EXTENSIONS[number]
         return self.default
