@@ -16,6 +16,7 @@ from typing import Protocol
 from ivr.call.errors import CallError, CallHangup
 from ivr.call.session import Call
 from ivr.flows.compiled import CompiledFlow
+from ivr.flows.disclosure import run_node
 from ivr.flows.errors import FlowError
 from ivr.flows.runtime import FlowContext, FlowSource, InputRecord, Runtime
 from ivr.flows.services import Services
@@ -99,7 +100,7 @@ class FlowEngine:
             if steps > MAX_STEPS:
                 raise FlowError(f"flow {rt.flow.label} ran {MAX_STEPS} steps without ending")
             rt.visit(node_id)
-            node_id = await rt.model.nodes[node_id].run(rt, node_id)
+            node_id = await run_node(rt, node_id)  # the disclosure policy, then the node
         if rt.outcome is None:
             # The flow ran out of nodes: end the call the way a hangup node would.
             rt.outcome = "self_served" if rt.self_served else "failed"

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ivr.call.errors import FeatureUnavailable
 from ivr.call.session import ALL_KEYS, Call, Gathered, GatherMode
 from ivr.flows.compiled import CompiledFlow
+from ivr.flows.disclosure import CallAuth
 from ivr.flows.errors import FlowNotFound
 from ivr.flows.nodes.base import Spoken
 from ivr.flows.schema import Defaults, FlowFile
@@ -38,6 +39,7 @@ class FlowContext:
     language: str | None = None
     told: list[str] = field(default_factory=list)  # what the IVR told that an agent should know
     state: dict[str, Any] = field(default_factory=dict)  # the hooks' memory of this call
+    auth: CallAuth = field(default_factory=CallAuth)  # who the caller proved to be (engine's)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ class Services(Protocol):
 class Greeter(Protocol):
     async def greet(self, ctx: FlowContext, language: str, zone: str | None) -> HookResult:
         """The caller's greeting: outcome personal|ambiguous|generic; data `greeting_text`
-        (salutation + open item), `greeting_item`, `offer_intent`, `offer_text`."""
+        (salutation + open item), `greeting_item`, `offer_intent`, `offer_text`; `customer`:
+        the caller found by the calling number (the engine counts it as a caller-ID match)."""
         ...
 
 

@@ -1,7 +1,8 @@
 """Checks a loaded flow beyond its schema and reports EVERY problem as `file:line:col: sentence`:
 unknown node references, unreachable nodes, loops that never wait for the caller, duplicate or
 invalid menu keys and phrases, prompts missing from the catalog, placeholders and conditions
-no data can fill, outcomes nobody routes."""
+no data can fill, outcomes nobody routes, account data told to a caller not authenticated for
+it (validate_disclosure.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ivr.flows.positions import FlowIssue
 from ivr.flows.schema import GLOBAL_ACTIONS
 from ivr.flows.services import CALLER_FIELDS, CUSTOMER_FIELDS
 from ivr.flows.text import NAME, placeholders
+from ivr.flows.validate_disclosure import refusals
 
 BUILTINS = frozenset(
     {"language", "intent", "time", "weekday", "date", "business_hours", "holiday", "segment",
@@ -182,6 +184,10 @@ class _Checker:
                 "variables:)", *path,
             )  # fmt: skip
 
+    def disclosure(self) -> None:
+        for node_id, sentence in refusals(self.flow):
+            self.add(sentence, "nodes", node_id, key=True)
+
     def gotos(self, flows: Mapping[str, Collection[str]]) -> None:
         for node_id, node in self.flow.nodes.items():
             if not isinstance(node, Goto):
@@ -207,6 +213,7 @@ def check(
     checker.endless_loops()
     checker.menus()
     checker.data()
+    checker.disclosure()
     if prompts is not None:
         checker.prompts(prompts)
     if flows is not None:

@@ -5,6 +5,11 @@ keyed or, when the call has speech, said digit by digit.
 Outcomes: verified, failed, unavailable, and optionally locked (too many wrong codes: the
 service has locked the customer out; unrouted it goes where `failed` goes). `auth_result`
 says why (wrong, expired, used, locked, rate_limited...), for the transfer context.
+
+Verified, the call is authenticated for the customer it holds (flows/disclosure.py): nodes
+that tell that customer's data may run. Not verified, a customer the caller only named by a
+keyed account number is dropped (the call goes on as for an unknown caller; the number keyed
+stays in its variable for the agent); one found by the calling number stays.
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ class Authenticate(Routed):
             rt.record(node_id, "auth", checked.data.get("auth_result", checked.outcome))
             if checked.outcome == "verified":
                 rt.ctx.variables["authenticated"] = "yes"
+                rt.ctx.auth.verified(rt.ctx.customer)
                 return self.route("verified")
             if checked.outcome == AUTH_LOCKED:
                 return await self._end(rt, node_id, AUTH_LOCKED)
@@ -117,4 +123,8 @@ class Authenticate(Routed):
         final = outcome if outcome in (AUTH_LOCKED, "failed") else "unavailable"
         rt.ctx.variables.setdefault("auth_result", final)
         rt.record(node_id, "auth", final)
+        if rt.ctx.auth.method(rt.ctx.customer) is None:
+            # A customer found by a keyed account number and not proven is not the caller:
+            # forgotten, so no later node can tell their data (flows/disclosure.py).
+            rt.ctx.customer = None
         return self.route(final)

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from ivr.flows.positions import FieldPath
+from ivr.flows.text import placeholders
 
 if TYPE_CHECKING:
     from ivr.flows.runtime import Runtime
@@ -24,6 +25,7 @@ DTMF_KEYS = "0123456789*#"
 ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 PROMPT_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$"
 VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+IDENTITY = frozenset({"identity"})
 
 NodeRef = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 PromptId = Annotated[str, StringConstraints(pattern=PROMPT_PATTERN)]
@@ -88,6 +90,16 @@ class NodeBase(Model):
     def produces(self) -> set[str]:
         """Session variables this node sets (placeholders after it may use them)."""
         return set()
+
+    def reveals(self) -> frozenset[str]:
+        """Policy steps (auth/policy.py) whose data this node tells: the engine runs it only
+        for a call authenticated for the customer (flows/disclosure.py). Any text reading the
+        customer (`{customer.*}`, `{segment}`) reveals their `identity`."""
+        for text, _ in self.texts():
+            for name in placeholders(text):
+                if name.partition(".")[0] in ("customer", "segment"):
+                    return IDENTITY
+        return frozenset()
 
     async def run(self, rt: Runtime, node_id: str) -> str | None:
         """Do the node's work; return the next node id, or None when the call is over."""

@@ -69,6 +69,7 @@ class Greet(NodeBase):
         result = await rt.services.greet(rt.ctx, language, zone)
         if result.customer is not None:
             rt.ctx.customer = dict(result.customer)
+            rt.ctx.auth.found_by_caller_id(rt.ctx.customer)  # greeters look up the caller ID
         rt.ctx.variables.update({k: v for k, v in result.data.items() if k in KEPT})
         rt.record(node_id, "greet", result.outcome)
         text = result.data.get("greeting_text")

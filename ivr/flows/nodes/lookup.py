@@ -27,6 +27,8 @@ class Lookup(Routed):
         result = await rt.services.lookup(rt.ctx, self.by, value)
         if result.customer is not None:
             rt.ctx.customer = dict(result.customer)
+            if self.by == "caller":  # a keyed account number proves nothing (disclosure.py)
+                rt.ctx.auth.found_by_caller_id(rt.ctx.customer)
         rt.ctx.variables.update(result.data)
         rt.record(node_id, "lookup", result.outcome)
         return self.route(result.outcome)

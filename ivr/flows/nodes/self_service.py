@@ -25,6 +25,10 @@ class SelfService(Routed):
     def produces(self) -> set[str]:
         return set(ACTION_DATA[self.action])
 
+    def reveals(self) -> frozenset[str]:
+        # Every answer is about the customer: their balance, their request, their area.
+        return super().reveals() | {self.action}
+
     async def run(self, rt: Runtime, node_id: str) -> str | None:
         result = await rt.services.self_service(rt.ctx, self.action)
         rt.ctx.variables.update(result.data)

@@ -56,7 +56,7 @@ class Transfer(NodeBase, MaybeSpoken):
     async def transfer_context(self, rt: Runtime) -> TransferContext:
         customer = rt.ctx.customer or {}
         variables = rt.ctx.variables
-        authenticated = variables.get("authenticated") == "yes"
+        authenticated = rt.ctx.auth.method(customer) == "otp"  # for THIS customer
         raw_id = customer.get("id")
         extra = {"transfer_to": self.destination()}
         if raw_id is not None and not str(raw_id).isdigit():
@@ -69,7 +69,7 @@ class Transfer(NodeBase, MaybeSpoken):
             channel_id=rt.call.channel, caller=rt.ctx.caller,
             customer_id=int(raw_id) if raw_id is not None and str(raw_id).isdigit() else None,
             customer_name=customer.get("name"), authenticated=authenticated,
-            auth_method="otp" if authenticated else ("caller_id" if customer else None),
+            auth_method=rt.ctx.auth.method(rt.ctx.customer),
             intent=rt.intent, told=tuple(rt.ctx.told),
             interaction_id=await rt.interaction_id(),
             language=rt.ctx.language or rt.model.language, at=rt.now(), extra=extra,
