@@ -7,6 +7,7 @@ language, channel (voice/sms/email); every other column becomes a message variab
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Callable, Iterable
@@ -23,6 +24,8 @@ from ivr.store.repositories.campaigns import CampaignRepository
 KNOWN = {"phone", "name", "time_zone", "tz", "email", "language", "channel"}
 CHANNELS = ("voice", "sms", "email")
 Progress = Callable[[int, int], None]  # (rows done, rows total)
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,45 @@ def parse_row(row: dict[str, str], default_tz: str, region: str) -> NewContact |
     return NewContact(phone=phone, name=(row.get("name") or "").strip(), time_zone=tz,
                       email=email, language=(row.get("language") or "en").strip() or "en",
                       channel=channel, variables=variables)
+
+
+def decode_csv(data: bytes, content_type: str | None = None) -> str:
+    """The file's text: in the charset the Content-Type names, else by its BOM (UTF-8 or the
+    UTF-16 that spreadsheets write as "Unicode text"), else UTF-8. Undecodable bytes or a NUL
+    are refused with where they are, never guessed at."""
+    charset = _charset(content_type)
+    if charset is None:
+        bom = next((c for b, c in BOMS if data.startswith(b)), None)
+        charset = bom or "utf-8"
+    try:
+        codec = codecs.lookup(charset)
+    except LookupError:
+        raise ImportRejected(f"unknown charset {charset!r} in the Content-Type") from None
+    try:
+        text = data.decode(codec.name)
+    except UnicodeDecodeError as err:
+        bad = data[err.start:err.start + 1].hex()
+        raise ImportRejected(
+            f"the file is not valid {_label(codec.name)} (byte 0x{bad} at offset {err.start}): "
+            "save it as 'CSV UTF-8', or name its charset (text/csv; charset=latin-1)") from None
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportRejected(f"the file has a NUL character on line {line}: not a CSV text file")
+    return text
+
+
+def _charset(content_type: str | None) -> str | None:
+    for param in (content_type or "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
+
+
+def _label(codec_name: str) -> str:
+    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(codec_name,
+                                                                         codec_name)
 
 
 def read_rows(text: str) -> tuple[list[str], Iterable[dict[str, str]]]:

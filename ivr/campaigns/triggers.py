@@ -17,7 +17,7 @@ from typing import Any
 from ivr.campaigns.errors import EventRejected
 from ivr.campaigns.scheduler import first_call
 from ivr.store.db import Database
-from ivr.store.domain import CampaignSpec, NewContact
+from ivr.store.domain import DB_INT_MAX, CampaignSpec, NewContact
 from ivr.store.repositories.campaigns import CampaignRepository
 from ivr.store.repositories.customers import CustomerRepository
 from ivr.store.repositories.events import EventRepository, Recipient
@@ -76,7 +76,8 @@ class Triggers:
         """(customer id, the customer's own limit, currency) by id or account number."""
         found = [c for c in self.customers.search(customer, limit=5)
                  if any(a.number == customer for a in c.accounts)]
-        if not found and customer.isdigit():
+        # Only a number an id column can hold is an id (a longer one failed in the driver).
+        if not found and customer.isdigit() and len(customer) < 11 and int(customer) <= DB_INT_MAX:
             found = [self.customers.get(int(customer))]
         if not found:
             raise EventRejected(f"no customer or account {customer!r}")

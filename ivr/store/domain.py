@@ -11,6 +11,9 @@ from typing import Any
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 WITHHELD = "withheld"
 CLOSED_REQUEST_STATUSES = frozenset({"resolved", "closed", "cancelled"})
+# The largest id or count a column holds: PostgreSQL's `integer` (SQLite's is wider). A larger
+# value from outside is refused before a query, where the driver would fail instead.
+DB_INT_MAX = 2**31 - 1
 
 
 def check_e164(phone: str) -> str:

@@ -125,7 +125,7 @@ async def test_bill_forecast_over_the_customers_own_limit_queues_one_call(
     assert r.status_code == 409  # the key was used for another event
     r = await client.post("/api/events/bill-forecast", json={"customer": "nobody",
                                                             "forecast": "5"})
-    assert r.status_code == 422
+    assert r.status_code == 404 and "nobody" in r.json()["detail"]
 
 
 async def test_outage_notifies_the_area_and_updates_supersede(

@@ -4,43 +4,72 @@ progress and reports (JSON and CSV)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+import re
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from ivr.admin import auth
 from ivr.admin.deps import database
+from ivr.admin.fields import TEXT_PATTERN, Count, IsoDate, Small, Text
+from ivr.admin.problems import RESPONSES, responses
 from ivr.campaigns import reports
-from ivr.campaigns.csv_import import ImportReport, Rejection, import_csv, parse_row
+from ivr.campaigns.csv_import import ImportReport, Rejection, decode_csv, import_csv, parse_row
 from ivr.campaigns.errors import CampaignError
 from ivr.campaigns.scheduler import first_call
 from ivr.store.db import Database
-from ivr.store.domain import DEFAULT_RETRY_SECONDS, Campaign, CampaignSpec, NewContact
+from ivr.store.domain import (
+    DEFAULT_RETRY_SECONDS,
+    RETRY_OUTCOMES,
+    Campaign,
+    CampaignSpec,
+    NewContact,
+)
 from ivr.store.repositories.campaigns import CampaignRepository
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"],
-                   dependencies=[Depends(auth.viewer)])  # fmt: skip
+                   dependencies=[Depends(auth.viewer)], responses=RESPONSES)  # fmt: skip
 Db = Annotated[Database, Depends(database)]
+# Names made by events (outage-<area>) may hold any text, so paths take what a column holds.
+Name = Annotated[Text, Path(max_length=100)]
+HHMM = r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+# Message variables: a small map of short texts (stored as JSON with each contact).
+Variables = Annotated[
+    dict[Annotated[Text, Field(max_length=64)], Annotated[Text, Field(max_length=1000)]],
+    Field(max_length=50),
+    # Keys constrained by patternProperties: schema generators ignore a propertyNames pattern.
+    WithJsonSchema({"type": "object", "maxProperties": 50, "additionalProperties": False,
+                    "patternProperties": {TEXT_PATTERN.replace("*", "{0,64}"): {
+                        "type": "string", "maxLength": 1000, "pattern": TEXT_PATTERN}}}),
+]  # fmt: skip
 ACTIONS = {"start": "running", "resume": "running", "pause": "paused", "cancel": "cancelled"}
+RetryOutcome = Literal["busy", "no-answer", "congestion", "machine", "failed", "callback",
+                       "unknown"]
+assert set(get_args(RetryOutcome)) == set(RETRY_OUTCOMES), "keep in step with the store"
+MAX_CSV_BYTES = 20_000_000
 
 
 class CampaignCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.-]+$")
-    kind: str = "custom"
-    message: str = ""
-    prompts: list[str] = []
-    window_start: str = Field("08:00", pattern=r"^\d\d:\d\d$")
-    window_end: str = Field("21:00", pattern=r"^\d\d:\d\d$")
-    holidays: list[str] = []
-    max_attempts: int = Field(3, ge=1, le=10)
-    retry_seconds: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RETRY_SECONDS))
-    daily_cap: int = Field(3, ge=1, le=10)
-    priority: int = 0
-    max_channels: int = Field(10, ge=1)
-    calls_per_second: float = Field(5.0, gt=0)
-    default_time_zone: str = "UTC"
+    kind: Text = Field("custom", max_length=32)
+    message: Text = Field("", max_length=2000)
+    prompts: list[Annotated[Text, Field(max_length=200)]] = Field([], max_length=50)
+    window_start: str = Field("08:00", pattern=HHMM)
+    window_end: str = Field("21:00", pattern=HHMM)
+    holidays: list[IsoDate] = Field([], max_length=400)
+    max_attempts: Small = Field(3, ge=1, le=10)
+    retry_seconds: dict[RetryOutcome, Count] = Field(
+        # The store keys its defaults by str; RetryOutcome names the same keys (asserted above).
+        default_factory=lambda: dict(DEFAULT_RETRY_SECONDS))  # type: ignore[arg-type]
+    daily_cap: Small = Field(3, ge=1, le=10)
+    priority: Small = Field(0, ge=-1000, le=1000)
+    max_channels: Small = Field(10, ge=1, le=10_000)
+    calls_per_second: float = Field(5.0, gt=0, le=1000, allow_inf_nan=False, strict=True)
+    default_time_zone: Text = Field("UTC", max_length=64)
 
 
 class CampaignPublic(BaseModel):
@@ -69,13 +98,13 @@ class CampaignPublic(BaseModel):
 
 
 class ContactIn(BaseModel):
-    phone: str
-    name: str = ""
-    time_zone: str = ""
-    email: str | None = None
-    language: str = "en"
+    phone: Text = Field(max_length=32)
+    name: Text = Field("", max_length=200)
+    time_zone: Text = Field("", max_length=64)
+    email: Text | None = Field(None, max_length=320)
+    language: Text = Field("en", max_length=8)
     channel: Literal["voice", "sms", "email"] = "voice"
-    variables: dict[str, str] = {}
+    variables: Variables = {}
 
 
 def _minutes(hhmm: str) -> int:
@@ -101,11 +130,11 @@ async def list_campaigns(db: Db) -> list[CampaignPublic]:
 
 
 @router.post("", status_code=201, response_model=CampaignPublic,
-             dependencies=[Depends(auth.operator)])
+             dependencies=[Depends(auth.operator)], responses=responses(409))
 async def create_campaign(body: CampaignCreate, db: Db) -> CampaignPublic:
     try:
         spec = CampaignSpec(**{**body.model_dump(), "prompts": tuple(body.prompts),
-                               "holidays": tuple(body.holidays),
+                               "holidays": tuple(d.isoformat() for d in body.holidays),
                                "window_start": _minutes(body.window_start),
                                "window_end": _minutes(body.window_end)})
     except ValueError as exc:
@@ -114,14 +143,15 @@ async def create_campaign(body: CampaignCreate, db: Db) -> CampaignPublic:
     return await _public(db, campaign)
 
 
-@router.get("/{name}", response_model=CampaignPublic)
-async def get_campaign(name: str, db: Db) -> CampaignPublic:
+@router.get("/{name}", response_model=CampaignPublic, responses=responses(404))
+async def get_campaign(name: Name, db: Db) -> CampaignPublic:
     return await _public(db, await asyncio.to_thread(CampaignRepository(db).get, name))
 
 
-@router.post("/{name}/contacts", dependencies=[Depends(auth.operator)])
-async def add_contacts(name: str, body: list[ContactIn], db: Db, request: Request
-                       ) -> dict[str, Any]:
+@router.post("/{name}/contacts", dependencies=[Depends(auth.operator)],
+             responses=responses(404))
+async def add_contacts(name: Name, body: Annotated[list[ContactIn], Body(max_length=10_000)],
+                       db: Db, request: Request) -> dict[str, Any]:
     """Contacts as JSON; checked like CSV rows, valid ones added in one transaction."""
     repo = CampaignRepository(db)
     campaign = await asyncio.to_thread(repo.get, name)
@@ -144,12 +174,22 @@ async def add_contacts(name: str, body: list[ContactIn], db: Db, request: Reques
     return report.to_json()
 
 
-@router.post("/{name}/import", dependencies=[Depends(auth.operator)])
-async def import_contacts(name: str, db: Db, request: Request,
-                          text: Annotated[str, Body(media_type="text/csv")]) -> dict[str, Any]:
-    """A CSV file as the body (header row with at least 'phone')."""
+@router.post("/{name}/import", dependencies=[Depends(auth.operator)],
+             responses=responses(404, 413, 415),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string", "pattern": TEXT_PATTERN}}}}})
+async def import_contacts(name: Name, db: Db, request: Request) -> dict[str, Any]:
+    """A CSV file as the body (header row with at least 'phone'). UTF-8 unless the
+    Content-Type names a charset (`text/csv; charset=latin-1`) or a BOM says UTF-16."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
+        raise HTTPException(415, "send the file with Content-Type: text/csv")
+    data = await request.body()
+    if len(data) > MAX_CSV_BYTES:
+        raise HTTPException(413, f"the file is over {MAX_CSV_BYTES // 1_000_000} MB: split it")
+    await asyncio.to_thread(CampaignRepository(db).get, name)  # 404 before judging the file
     region = request.app.state.settings.default_region
     try:
+        text = decode_csv(data, request.headers.get("content-type"))
         report = await asyncio.to_thread(import_csv, db, name, text, region=region)
     except CampaignError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -157,23 +197,43 @@ async def import_contacts(name: str, db: Db, request: Request,
     return report.to_json()
 
 
-@router.post("/{name}/{action}", response_model=CampaignPublic,
-             dependencies=[Depends(auth.operator)])
-async def change_state(name: str, action: Literal["start", "pause", "resume", "cancel"],
-                       db: Db, request: Request) -> CampaignPublic:
-    campaign = await asyncio.to_thread(CampaignRepository(db).set_state, name, ACTIONS[action],
-                                       reason="paused by an operator")
-    _wake(request)
-    return await _public(db, campaign)
+def _state_change(action: str) -> Callable[..., Awaitable[CampaignPublic]]:
+    async def change_state(name: Name, db: Db, request: Request) -> CampaignPublic:
+        campaign = await asyncio.to_thread(CampaignRepository(db).set_state, name,
+                                           ACTIONS[action], reason="paused by an operator")
+        _wake(request)
+        return await _public(db, campaign)
+
+    return change_state
 
 
-@router.get("/{name}/report")
-async def report(name: str, db: Db) -> dict[str, object]:
+# One route per action (not /{name}/{action}): a POST to /{name}/report is then a 405 that
+# lists the methods the URL has, as the document says, not a 422 about the word "report".
+for _action in ACTIONS:
+    router.add_api_route(f"/{{name}}/{_action}", _state_change(_action), methods=["POST"],
+                         response_model=CampaignPublic, dependencies=[Depends(auth.operator)],
+                         responses=responses(404, 409), name=f"{_action}_campaign",
+                         summary=f"{_action.capitalize()} a campaign")
+
+
+@router.get("/{name}/report", responses=responses(404))
+async def report(name: Name, db: Db) -> dict[str, object]:
     return (await asyncio.to_thread(reports.build, db, name)).to_json()
 
 
-@router.get("/{name}/report.csv", response_class=PlainTextResponse)
-async def report_csv(name: str, db: Db) -> PlainTextResponse:
+# response_class=Response (no media type of its own) so the error responses are documented as
+# the JSON they are; the 200 is documented as what it is, text/csv.
+@router.get("/{name}/report.csv", response_class=Response, responses={
+    **responses(404), 200: {"description": "the report as CSV",
+                            "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def report_csv(name: Name, db: Db) -> Response:
     built = await asyncio.to_thread(reports.build, db, name)
-    return PlainTextResponse(reports.to_csv(built), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}-report.csv"'})
+    return Response(reports.to_csv(built), media_type="text/csv", headers={
+        "Content-Disposition": _attachment(f"{name}-report.csv")})
+
+
+def _attachment(filename: str) -> str:
+    """A header that survives any name (an outage area in Cyrillic, a CR): an ASCII fallback
+    plus the exact name percent-encoded (RFC 6266); raw, a non-Latin-1 name crashed the reply."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -7,11 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from ivr.admin import auth
 from ivr.admin.deps import database
+from ivr.admin.fields import Count, Id, Offset, Text
+from ivr.admin.problems import RESPONSES, responses
 from ivr.customers.history import ContactHistory
 from ivr.store.db import Database
 from ivr.store.domain import Customer, Interaction
@@ -66,9 +68,9 @@ class CustomerPublic(BaseModel):
 
 
 class TurnPublic(BaseModel):
-    speaker: str = Field(max_length=32)
-    text: str = Field(max_length=4000)
-    at_ms: int = Field(0, ge=0)
+    speaker: Text = Field(max_length=32)
+    text: Text = Field(max_length=4000)
+    at_ms: Count = 0
 
 
 class InteractionPublic(BaseModel):
@@ -95,18 +97,18 @@ class InteractionPublic(BaseModel):
         )  # fmt: skip
 
 
-
 router = APIRouter(prefix="/api/customers", tags=["customers"],
-                   dependencies=[Depends(auth.viewer)])  # fmt: skip
+                   dependencies=[Depends(auth.viewer)], responses=RESPONSES)  # fmt: skip
 Db = Annotated[Database, Depends(database)]
+CustomerId = Annotated[Id, Path()]
 
 
 @router.get("", response_model=list[CustomerPublic])
 async def search_customers(
     db: Db,
-    q: Annotated[str | None, Query(max_length=200, description="name, e-mail, phone...")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="name, e-mail, phone...")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> list[CustomerPublic]:
     repo = CustomerRepository(db)
     if q:
@@ -123,14 +125,15 @@ async def _customer(db: Database, customer_id: int) -> Customer:
         raise HTTPException(404, str(err)) from None
 
 
-@router.get("/{customer_id}", response_model=CustomerPublic)
-async def get_customer(db: Db, customer_id: int) -> CustomerPublic:
+@router.get("/{customer_id}", response_model=CustomerPublic, responses=responses(404))
+async def get_customer(db: Db, customer_id: CustomerId) -> CustomerPublic:
     return CustomerPublic.of(await _customer(db, customer_id))
 
 
-@router.get("/{customer_id}/journey", response_model=list[InteractionPublic])
+@router.get("/{customer_id}/journey", response_model=list[InteractionPublic],
+            responses=responses(404))
 async def customer_journey(
-    db: Db, customer_id: int, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    db: Db, customer_id: CustomerId, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[InteractionPublic]:
     """Every contact (voice, SMS, e-mail, chat), newest first."""
     await _customer(db, customer_id)

@@ -7,10 +7,12 @@ import difflib
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import AfterValidator, BaseModel, Field
 
 from ivr.admin import auth
+from ivr.admin.fields import Id, Text, refuse_bad_text
+from ivr.admin.problems import RESPONSES, responses
 from ivr.admin.simulate import simulate
 from ivr.config import Settings
 from ivr.flows.catalog import FlowCatalog
@@ -27,25 +29,37 @@ from ivr.store.repositories.audit import AuditRepository
 from ivr.store.repositories.flows import FlowRepository
 from ivr.store.repositories.tokens import ApiToken
 
-router = APIRouter(prefix="/api", tags=["flows"])
+router = APIRouter(prefix="/api", tags=["flows"], responses=RESPONSES)
 Db = Annotated[Database, Depends(auth.database)]
 Viewer = Annotated[ApiToken, Depends(auth.viewer)]
 Admin = Annotated[ApiToken, Depends(auth.admin)]
+FlowName = Annotated[Text, Path(max_length=100)]
+Dnis = Annotated[Text, Path(max_length=32)]
+VersionNumber = Annotated[Id, Path()]
+MAX_FLOW_CHARS = 1_000_000
+# The `ivr call --input` forms an API caller may use: never `wav:<path>`, which would open a
+# file on the server's disk; waits and keys short (the call is on a fast clock anyway).
+SIM_INPUT = r"^(dtmf:[0-9*#A-D]{1,32}|wait:[0-9]{1,3}(\.[0-9]{1,3})?|hangup|say:[^\x00]{1,200})$"
 
 
 class FlowText(BaseModel):
-    yaml: str = Field(description="the flow file's text")
+    yaml: Text = Field(max_length=MAX_FLOW_CHARS, description="the flow file's text")
 
 
 class PublishRequest(BaseModel):
-    version: int | None = Field(None, description="default: the latest version")
+    version: Id | None = Field(None, description="default: the latest version")
 
 
 class SimulateRequest(BaseModel):
-    caller: str = "+15551230001"
-    dnis: str = "18005550100"
-    inputs: list[str] = Field(default_factory=list, description="dtmf:1, wait:2, say:billing …")
-    version: int | None = Field(None, description="default: the latest version (even a draft)")
+    caller: Text = Field("+15551230001", max_length=32)
+    dnis: Text = Field("18005550100", max_length=32)
+    inputs: list[Annotated[str, Field(pattern=SIM_INPUT), AfterValidator(refuse_bad_text)]] = Field(
+        default_factory=list, max_length=200, description="dtmf:1, wait:2, say:billing …")
+    version: Id | None = Field(None, description="default: the latest version (even a draft)")
+
+
+class RouteRequest(BaseModel):
+    flow: Text = Field(max_length=100, description="the flow that answers this number")
 
 
 class VersionPublic(BaseModel):
@@ -78,13 +92,13 @@ def list_flows(db: Db, _: Viewer) -> list[dict[str, str]]:
     return [dict(zip(keys, row, strict=True)) for row in list_rows(db)]
 
 
-@router.get("/flows/{name}")
-def flow_versions(name: str, db: Db, _: Viewer) -> list[VersionPublic]:
+@router.get("/flows/{name}", responses=responses(404))
+def flow_versions(name: FlowName, db: Db, _: Viewer) -> list[VersionPublic]:
     return [_public(v) for v in FlowRepository(db).versions(name)]
 
 
-@router.get("/flows/{name}/versions/{number}")
-def flow_version(name: str, number: int, db: Db, _: Viewer) -> dict[str, Any]:
+@router.get("/flows/{name}/versions/{number}", responses=responses(404))
+def flow_version(name: FlowName, number: VersionNumber, db: Db, _: Viewer) -> dict[str, Any]:
     version = FlowRepository(db).get(name, number)
     return {**_public(version).model_dump(mode="json"), "yaml": version.yaml}
 
@@ -101,9 +115,9 @@ def validate(body: FlowText, request: Request, _: Viewer) -> dict[str, Any]:
     return {"ok": True, "name": flow.name, "issues": []}
 
 
-@router.post("/flows/{name}/versions", status_code=201)
+@router.post("/flows/{name}/versions", status_code=201, responses=responses(409))
 def save_version(
-    name: str, body: FlowText, request: Request, db: Db, token: Admin
+    name: FlowName, body: FlowText, request: Request, db: Db, token: Admin
 ) -> dict[str, Any]:
     """Store the text as a new draft; it becomes `validated` when it passes every check.
     Invalid text is kept as a draft (so work is never lost) and can never be published."""
@@ -125,22 +139,23 @@ def save_version(
     return {**_public(version).model_dump(mode="json"), "issues": issues}
 
 
-@router.post("/flows/{name}/publish")
-def publish_version(name: str, body: PublishRequest, db: Db, token: Admin) -> VersionPublic:
+@router.post("/flows/{name}/publish", responses=responses(404, 409))
+def publish_version(name: FlowName, body: PublishRequest, db: Db, token: Admin) -> VersionPublic:
     number = publish(db, name, body.version)
     AuditRepository(db).write(token.name, "flow.publish", f"{name}@v{number}")
     return _public(FlowRepository(db).get(name, number))
 
 
-@router.post("/flows/{name}/rollback")
-def rollback(name: str, db: Db, token: Admin) -> VersionPublic:
+@router.post("/flows/{name}/rollback", responses=responses(404, 409))
+def rollback(name: FlowName, db: Db, token: Admin) -> VersionPublic:
     version = FlowRepository(db).rollback(name)
     AuditRepository(db).write(token.name, "flow.rollback", f"{name}@v{version.version}")
     return _public(version)
 
 
-@router.get("/flows/{name}/diff")
-def diff(name: str, a: int, b: int, db: Db, _: Viewer) -> dict[str, str]:
+@router.get("/flows/{name}/diff", responses=responses(404))
+def diff(name: FlowName, a: Annotated[Id, Query()], b: Annotated[Id, Query()], db: Db,
+         _: Viewer) -> dict[str, str]:
     repo = FlowRepository(db)
     old, new = repo.get(name, a), repo.get(name, b)
     lines = difflib.unified_diff(
@@ -150,9 +165,9 @@ def diff(name: str, a: int, b: int, db: Db, _: Viewer) -> dict[str, str]:
     return {"diff": "".join(lines)}
 
 
-@router.post("/flows/{name}/simulate")
+@router.post("/flows/{name}/simulate", responses=responses(404))
 async def simulate_call(
-    name: str, body: SimulateRequest, request: Request, db: Db, _: Viewer
+    name: FlowName, body: SimulateRequest, request: Request, db: Db, _: Viewer
 ) -> dict[str, Any]:
     """Run a version (by default the latest, drafts included) as a real emulated call."""
     repo = FlowRepository(db)
@@ -182,9 +197,9 @@ def routes(db: Db, _: Viewer) -> dict[str, str]:
     return FlowRepository(db).routes()
 
 
-@router.put("/routes/{dnis}")
-def set_route(dnis: str, body: dict[str, str], db: Db, token: Admin) -> dict[str, str]:
-    flow = body.get("flow", "")
+@router.put("/routes/{dnis}", responses=responses(404))
+def set_route(dnis: Dnis, body: RouteRequest, db: Db, token: Admin) -> dict[str, str]:
+    flow = body.flow
     if flow not in FlowRepository(db).names():
         raise NotFound(f"no flow named {flow!r}: save a version of it first")
     FlowRepository(db).set_route(dnis, flow)

@@ -4,14 +4,16 @@ report, and the live transfer context an agent's screen reads by channel id."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, Field
 
 from ivr.admin import auth
 from ivr.admin.deps import database, live_contexts, settings
+from ivr.admin.fields import Id, Instant, Text
+from ivr.admin.problems import RESPONSES, responses
 from ivr.admin.routes.customers import InteractionPublic, TurnPublic
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
@@ -29,12 +31,12 @@ class InteractionCreate(BaseModel):
     the customer when exactly one owns it."""
 
     channel: Literal["sms", "email", "chat"]
-    caller: str = Field(min_length=1, max_length=32, description="phone, address or chat handle")
-    customer_id: int | None = None
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = Field(None, description="default: started_at")
-    outcome: str = Field(max_length=32)
-    intent: str | None = Field(None, max_length=64)
+    caller: Text = Field(min_length=1, max_length=32, description="phone, address or chat handle")
+    customer_id: Id | None = None
+    started_at: Instant
+    ended_at: Instant | None = Field(None, description="default: started_at")
+    outcome: Text = Field(max_length=32)
+    intent: Text | None = Field(None, max_length=64)
     transcript: list[TurnPublic] = Field(default_factory=list, max_length=500)
 
     def turns(self) -> list[Turn]:
@@ -55,7 +57,8 @@ class RepeatReport(BaseModel):
     window_days: int
     rows: list[RepeatRow]
 
-router = APIRouter(prefix="/api", tags=["interactions"], dependencies=[Depends(auth.viewer)])
+router = APIRouter(prefix="/api", tags=["interactions"], dependencies=[Depends(auth.viewer)],
+                   responses=RESPONSES)
 Db = Annotated[Database, Depends(database)]
 
 
@@ -68,7 +71,7 @@ async def _owner(db: Database, caller: str, region: str) -> int | None:
 
 
 @router.post("/interactions", status_code=201, response_model=InteractionPublic,
-             dependencies=[Depends(auth.operator)])
+             dependencies=[Depends(auth.operator)], responses=responses(404))
 async def post_interaction(
     db: Db, config: Annotated[Settings, Depends(settings)], body: InteractionCreate
 ) -> InteractionPublic:
@@ -93,12 +96,13 @@ async def repeat_contacts(
     db: Db,
     days: Annotated[int, Query(ge=1, le=366, description="period ending now")] = 30,
     window_days: Annotated[int, Query(ge=1, le=90)] = 7,
-    until: datetime | None = None,
+    until: Instant | None = None,
 ) -> RepeatReport:
     end = until or now_utc()
-    if end.tzinfo is None:
-        raise HTTPException(422, "until needs a UTC offset")
-    since = end - timedelta(days=days)
+    try:
+        since = end - timedelta(days=days)
+    except OverflowError:  # `until` in the first days of year 1: count from the start of time
+        since = datetime.min.replace(tzinfo=UTC)
     rows = await ContactHistory(db).repeat_contacts(since, end, timedelta(days=window_days))
     return RepeatReport(
         since=since, until=end, window_days=window_days,
@@ -107,9 +111,10 @@ async def repeat_contacts(
     )  # fmt: skip
 
 
-@router.get("/transfers/{channel_id:path}")
+@router.get("/transfers/{channel_id:path}", responses=responses(404))
 async def transfer_context(
-    channel_id: str, registry: Annotated[LiveContexts, Depends(live_contexts)]
+    channel_id: Annotated[Text, Path(max_length=200)],
+    registry: Annotated[LiveContexts, Depends(live_contexts)],
 ) -> dict[str, Any]:
     """Who the transferred caller is, whether authenticated, what they asked, what they heard."""
     context = registry.get(channel_id)
