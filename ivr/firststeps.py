@@ -7,7 +7,7 @@ from ivr.store.demo import JOHN_CARTER, UNKNOWN_CALLER, WORTH_CALLING, DemoSumma
 
 IVR = ".venv/bin/ivr"  # how `make run` users reach the command (the venv it created)
 KNOWN_CALL = f"{IVR} call --from {JOHN_CARTER} --input dtmf:1 --input dtmf:1 --input dtmf:9"
-UNKNOWN_CALL = f"{IVR} call --from {UNKNOWN_CALLER} --input dtmf:0"
+UNKNOWN_CALL = f"{IVR} call --from {UNKNOWN_CALLER} --input wait:8 --input hangup"
 
 
 def demo_loaded(summary: DemoSummary) -> str:

@@ -93,3 +93,10 @@ def test_call_transcript_shows_the_words_of_each_prompt(running: Served) -> None
                   **running.ports)
     prompts = [e for e in map(json.loads, as_json.stdout.splitlines()) if e["event"] == "prompt"]
     assert {p["name"]: p["words"] for p in prompts}["ivr/goodbye"] == "Goodbye."
+
+
+def test_readme_first_calls_are_the_demo_customer_then_an_unknown_caller() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first, second = readme.index(f"$ {KNOWN_CALL}"), readme.index(f"$ {UNKNOWN_CALL}")
+    assert first < second
+    assert "Good evening, John." in readme[first:second]
