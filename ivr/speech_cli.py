@@ -121,6 +121,7 @@ def cmd_prompts_render(args: argparse.Namespace) -> int:
                           f"{folder / 'catalog.yaml'}")
     for path in written:
         print(path)
+    print(f"Rendered {len(written)} prompts into {folder}.")
     return 0
 
 

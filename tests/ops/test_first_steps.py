@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -100,3 +101,13 @@ def test_readme_first_calls_are_the_demo_customer_then_an_unknown_caller() -> No
     first, second = readme.index(f"$ {KNOWN_CALL}"), readme.index(f"$ {UNKNOWN_CALL}")
     assert first < second
     assert "Good evening, John." in readme[first:second]
+
+
+def test_prompts_render_ends_with_a_sentence(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    shutil.copy(REPO / "prompts" / "catalog.yaml", prompts / "catalog.yaml")
+    proc = run(tmp_path, "prompts", "render", "goodbye", "--dir", str(prompts))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == f"Rendered 2 prompts into {prompts}."
+    assert (prompts / "en" / "goodbye.wav").is_file()
