@@ -3,13 +3,16 @@ produces carries that call's id, channel and caller (masked unless IVR_LOG_PII=1
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ivr.logs import bind_call, mask_number, setup_logging
 from tests.processes import Served, run, wait_for_log
 
 UNROUTED = "18005550999"  # no flow routes it: the short built-in flow answers
@@ -73,3 +76,40 @@ def test_two_calls_get_different_ids(running: Served) -> None:
     ids = {line["call_id"] for line in json_lines(running.log)
            if line["message"].startswith("call from")}
     assert len(ids) == 2
+
+
+async def test_lines_from_the_calls_tasks_and_threads_carry_its_fields_and_no_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # In-process: two calls at once, each logging from its own task, a task it starts and a
+    # worker thread (as a database write does); every line names only its own call.
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup_logging("INFO", "json")
+    log = logging.getLogger("ivr.test")
+
+    async def call(call_id: str, caller: str) -> None:
+        bind_call(call_id, f"PJSIP/{call_id}", caller)
+        await asyncio.sleep(0)
+        await asyncio.to_thread(log.info, "written")
+        await asyncio.create_task(asyncio.to_thread(log.info, "sub-task"))
+        log.error("failed", exc_info=ZeroDivisionError("x"))
+
+    try:
+        await asyncio.gather(call("1.1", "+15551230001"), call("1.2", "+15551230002"))
+        log.info("outside any call")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    by_call = {cid: [x for x in lines if x.get("call_id") == cid] for cid in ("1.1", "1.2")}
+    assert [len(v) for v in by_call.values()] == [3, 3]
+    assert {x["caller"] for x in by_call["1.2"]} == {"+1555***0002"}
+    assert all(x["channel"] == f"PJSIP/{x['call_id']}" for x in lines if "call_id" in x)
+    assert "ZeroDivisionError" in by_call["1.1"][-1]["error"]
+    assert "call_id" not in lines[-1] and lines[-1]["message"] == "outside any call"
+
+
+def test_short_numbers_are_masked_too() -> None:
+    assert mask_number("+15551230001") == "+1555***0001"
+    assert "1234" not in mask_number("1234")
