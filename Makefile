@@ -21,7 +21,9 @@ help:
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "ivr needs Python 3.11 or newer: install it (Debian: apt-get install python3) or run 'make PYTHON=python3.11 ...'"; exit 1; }
-	@$(PYTHON) -m venv $(VENV) || \
+	@# Debian ships venv support in its own package: install it the way the system programs are.
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || \
+	  { sh scripts/system-packages.sh --packages python3-venv && $(PYTHON) -m venv --clear $(VENV); } || \
 	  { echo "could not create $(VENV): install venv support (Debian: apt-get install python3-venv)"; exit 1; }
 	@touch $@
 

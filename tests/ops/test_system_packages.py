@@ -77,7 +77,7 @@ def test_a_user_without_sudo_gets_one_line_naming_the_command(tmp_path: Path) ->
     proc = run_script(machine(tmp_path, uid=1000), "espeak-ng", "sox", "chromium")
     assert proc.returncode == 1
     assert proc.stdout.strip().splitlines() == [
-        "missing system program(s): espeak-ng chromium -- install with: "
+        "missing system package(s): espeak-ng chromium -- install with: "
         "sudo apt-get install -y espeak-ng chromium"
     ]
     assert calls(tmp_path) == []
@@ -94,3 +94,12 @@ def test_make_run_and_make_test_go_through_the_script() -> None:
     assert "scripts/system-packages.sh $(TEST_PROGRAMS)" in makefile
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci and "apt-get" not in ci
+
+
+def test_named_packages_are_installed_without_looking_for_a_program(tmp_path: Path) -> None:
+    # `make` asks for python3-venv when `python3 -m venv` fails (Debian splits it out).
+    proc = run_script(machine(tmp_path, uid=0), "--packages", "python3-venv")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert calls(tmp_path) == ["apt-get install -y python3-venv"]
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert "scripts/system-packages.sh --packages python3-venv" in makefile
