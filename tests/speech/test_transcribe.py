@@ -123,3 +123,26 @@ async def test_a_quiet_caller_is_heard_and_recognized(
         assert 20 * np.log10(np.abs(quiet).max() / 32768) < -35
         row = await transcribe_file(whisper, Grammar.digits("en"), quiet_file)
         assert row["digits"] == path.name[0], row
+
+
+async def test_a_code_said_without_pauses_is_cut_at_its_dips(
+    whisper: WhisperEngine, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Six real digit recordings joined with 0-40 ms gaps (no pause the segmenter can see):
+    with the expected length the turn is cut into six words at the level dips and scored
+    (the old decoding fallback heard 46321)."""
+    import wave
+
+    from ivr.speech.audio import read_wav, silence
+
+    parts = ["4_jackson_37", "6_jackson_13", "3_jackson_41", "2_jackson_36", "1_jackson_20",
+             "1_jackson_45"]
+    pcm = silence(300)
+    for n, name in enumerate(parts):
+        pcm += read_wav(FIXTURES / "code-parts" / f"{name}.wav") + silence(8 * n)
+    path = tmp_path / "code.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(8000)
+        out.writeframes(pcm + silence(300))
+    row = await transcribe_file(whisper, Grammar.digits("en", 6), path)
+    assert row["digits"] == "463211", row

@@ -187,6 +187,8 @@ class WhisperEngine:
         expected = grammar.expected_digits
         if expected and len(spans) > expected:
             spans = segments.merge_to(spans, expected)
+        elif expected and len(spans) < expected:  # said without pauses: cut at the dips
+            spans = segments.split_to(pcm, spans, expected)
         if any(end - start > MAX_WORD_BYTES for start, end in spans):
             return self.decode(pcm, grammar)
         heard = self.vote([pcm[a:b] for a, b in spans], digit_answers(self.language),
