@@ -46,7 +46,8 @@ def make_call_handler(
     catalog = FlowCatalog(db, default_flow=settings.default_flow)
     services = make_services(db, settings, live=live)
     fallback = (builtin.NAME, builtin.welcome)
-    return CallRunner(db, catalog, services, fallback, media=media).handle
+    return CallRunner(db, catalog, services, fallback, media=media,
+                      agent=settings.agent_fallback).handle
 
 
 def logged_calls(handler: CallHandler) -> CallHandler:

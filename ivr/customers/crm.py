@@ -16,6 +16,7 @@ from ivr.customers.numbers import normalize
 from ivr.customers.resilience import CircuitBreaker, TtlCache
 from ivr.store.db import Database
 from ivr.store.domain import Customer
+from ivr.store.errors import DatabaseUnreachable
 from ivr.store.repositories.customers import CustomerRepository
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,10 @@ class SqlCrm:
         self._customers = CustomerRepository(db)
 
     async def find_by_phone(self, e164: str) -> list[Customer]:
-        return await asyncio.to_thread(self._customers.find_by_phone, e164)
+        try:
+            return await asyncio.to_thread(self._customers.find_by_phone, e164)
+        except DatabaseUnreachable as err:  # the store is this CRM: down like any other
+            raise CrmError(str(err)) from err
 
 
 def classify(caller: str, customers: list[Customer]) -> LookupResult:

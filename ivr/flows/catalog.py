@@ -4,11 +4,16 @@ Every call asks the database for the flow's published version number (one small 
 publish or rollback applies to the next call without a restart. Versions never change once
 stored, so each is parsed and checked once and kept. DNIS routes are cached for `route_ttl`
 seconds (at most 1 s by default).
+
+When the database cannot be reached, calls are answered from the last published versions and
+routes seen (all of them are read on the first call, so an outage soon after a start is
+covered too); with nothing held, DatabaseUnreachable goes up to the runner.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
@@ -17,7 +22,10 @@ from ivr.flows.errors import FlowNotFound
 from ivr.flows.validate import compile_flow
 from ivr.store.db import Database
 from ivr.store.domain import FlowVersion
+from ivr.store.errors import DatabaseUnreachable
 from ivr.store.repositories.flows import FlowRepository
+
+log = logging.getLogger(__name__)
 
 
 class FlowCatalog:
@@ -35,9 +43,12 @@ class FlowCatalog:
         self._clock = clock
         self._routes: dict[str, tuple[float, str | None]] = {}
         self._compiled: dict[tuple[str, int], CompiledFlow] = {}
+        self._published: dict[str, CompiledFlow] = {}  # last seen, for a database outage
+        self._warm = False
 
     async def for_dnis(self, dnis: str | None) -> CompiledFlow | None:
         """The published flow for a dialled number (or the default flow); None if neither."""
+        await self._warm_up()
         name = await self._route(dnis) if dnis else None
         name = name or self._default
         if name is None:
@@ -49,10 +60,42 @@ class FlowCatalog:
 
     async def flow(self, name: str) -> CompiledFlow:
         """The currently published version of `name` (FlowSource for goto)."""
-        version = await asyncio.to_thread(self._repo.published, name)
+        await self._warm_up()
+        try:
+            version = await asyncio.to_thread(self._repo.published, name)
+        except DatabaseUnreachable:
+            held = self._published.get(name)
+            if held is None:
+                raise
+            log.warning("database unreachable: flow %s answers from memory (v%s)",
+                        name, held.version)
+            return held
         if version is None:
+            self._published.pop(name, None)
             raise FlowNotFound(f"flow {name!r} has no published version")
-        return self.compiled(version)
+        found = self.compiled(version)
+        self._published[name] = found
+        return found
+
+    async def _warm_up(self) -> None:
+        """Once: every route and published flow, so an outage finds them held."""
+        if self._warm:
+            return
+        self._warm = True
+        try:
+            routes, held = await asyncio.to_thread(self._read_all)
+        except DatabaseUnreachable as err:
+            self._warm = False
+            log.warning("flows not preloaded: %s", err)
+            return
+        expires = self._clock() + self._ttl
+        self._routes.update({dnis: (expires, name) for dnis, name in routes.items()})
+        for version in held:
+            self._published[version.flow_name] = self.compiled(version)
+
+    def _read_all(self) -> tuple[dict[str, str], list[FlowVersion]]:
+        held = [self._repo.published(name) for name in self._repo.names()]
+        return self._repo.routes(), [v for v in held if v is not None]
 
     def compiled(self, version: FlowVersion) -> CompiledFlow:
         key = (version.flow_name, version.version)
@@ -69,7 +112,12 @@ class FlowCatalog:
         cached = self._routes.get(dnis)
         if cached is not None and cached[0] > now:
             return cached[1]
-        name = await asyncio.to_thread(self._repo.route, dnis)
+        try:
+            name = await asyncio.to_thread(self._repo.route, dnis)
+        except DatabaseUnreachable:
+            if cached is None:
+                raise
+            return cached[1]  # stale, but the last answer the database gave
         self._routes[dnis] = (now + self._ttl, name)
         return name
 

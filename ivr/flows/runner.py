@@ -17,12 +17,15 @@ from ivr.call.session import AgiLink, Call
 from ivr.flows.catalog import FlowCatalog
 from ivr.flows.engine import FlowEngine, apologise
 from ivr.flows.errors import FlowError
+from ivr.flows.interaction_log import InteractionLog
+from ivr.flows.outage import reach_agent
 from ivr.flows.services import Services
 from ivr.store.db import Database
 from ivr.store.domain import WITHHELD, Turn
-from ivr.store.repositories.interactions import InteractionRepository
+from ivr.store.errors import DatabaseUnreachable
 
 log = logging.getLogger(__name__)
+OUTAGE = "database-outage"  # the interaction's flow name when no flow could be picked
 
 
 @dataclass
@@ -50,10 +53,12 @@ class CallRunner:
 
     def __init__(
         self, db: Database, catalog: FlowCatalog, services: Services, fallback: tuple[str, Flow],
-        *, media: MediaPath | None = None,
+        *, media: MediaPath | None = None, agent: str | None = None,
     ) -> None:
+        """`agent`: where callers go when the database is unreachable (IVR_AGENT_FALLBACK)."""
         self._media = media
-        self._interactions = InteractionRepository(db)
+        self._agent = agent
+        self._interactions = InteractionLog(db)
         self._catalog = catalog
         self._services = services
         self._fallback = fallback
@@ -69,18 +74,33 @@ class CallRunner:
 
         return Picked(flow.name, flow.version, run)
 
+    async def _pick(self, call: Call) -> Picked:
+        """The call's flow; with the database unreachable and no flow held, the outage path."""
+        try:
+            return await self.pick(call)
+        except DatabaseUnreachable as err:
+            log.error("call %s: no flow held and the database is unreachable: %s",
+                      call.channel, err)
+            raise _NoFlow from err
+
     async def handle(self, link: AgiLink) -> None:
         call = Call(link, media=self._media)
-        picked = await self.pick(call)
-        opened = await asyncio.to_thread(
-            self._interactions.start, call.caller or WITHHELD, "voice",
-            flow_name=picked.name, flow_version=picked.version,
-        )
+        try:
+            picked = await self._pick(call)
+        except _NoFlow:
+            picked = Picked(OUTAGE, None, self._to_agent)
+        opened = await self._interactions.open(call.caller or WITHHELD, picked.name,
+                                               picked.version)
         result = FlowResult()
         try:
-            # On the channel, so the CDR and the agent's screen can find this interaction.
-            await call.set_var("IVR_INTERACTION_ID", str(opened.id))
+            if opened.id is not None:
+                # On the channel, so the CDR and the agent's screen can find this interaction.
+                await call.set_var("IVR_INTERACTION_ID", str(opened.id))
             await picked.run(call, result)
+        except DatabaseUnreachable as err:
+            log.error("call %s: flow %s needs the database, which is unreachable: %s",
+                      call.channel, picked.name, err)
+            await self._to_agent(call, result)
         except CallHangup:
             result.outcome = "abandoned" if result.outcome == "failed" else result.outcome
         except (CallError, FlowError) as err:
@@ -90,9 +110,14 @@ class CallRunner:
         finally:
             turns = [Turn("system", t.kind, int(t.t * 1000), None) for t in call.turns]
             await asyncio.shield(
-                asyncio.to_thread(
-                    self._interactions.finish, opened.id, result.outcome, result.intent,
-                    result.path, turns,
-                )
+                self._interactions.close(opened, result.outcome, result.intent, result.path,
+                                         turns)
             )
             await link.close()
+
+    async def _to_agent(self, call: Call, result: FlowResult) -> None:
+        await reach_agent(call, result, self._agent)
+
+
+class _NoFlow(Exception):
+    """No flow to run: the database is unreachable and none was held."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -119,6 +119,12 @@ class Database:
                     session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 yield session
                 session.commit()
+            except DBAPIError as exc:
+                with suppress(DBAPIError):  # a dead connection cannot roll back either
+                    session.rollback()
+                if _is_outage(exc, self.dialect):
+                    raise _unreachable(self.url, exc) from exc
+                raise
             except Exception:
                 session.rollback()
                 raise
@@ -128,6 +134,23 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({safe_url(self.url)!r})"
+
+
+# SQLSTATE classes of a database that went away: connection exceptions (08) and an
+# operator or crash shutting the server down (57P01-57P03).
+_OUTAGE_SQLSTATES = ("08", "57P")
+
+
+def _is_outage(exc: DBAPIError, dialect: str) -> bool:
+    """The database cannot be reached (not: a query was wrong, a lock timed out)."""
+    if exc.connection_invalidated:
+        return True
+    if dialect == "sqlite":
+        return "unable to open database file" in str(exc.orig)
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # None: the client never got an answer
+    return sqlstate is None or str(sqlstate).startswith(_OUTAGE_SQLSTATES)
 
 
 def _unreachable(url: str, exc: BaseException) -> DatabaseUnreachable:

@@ -15,7 +15,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ivr.telephony.admission import MAX_PENDING_PER_PEER, PeerLimits
-from ivr.telephony.agi import AgiEnvironment, AgiEvent, AgiReader, AgiResult, encode_command
+from ivr.telephony.agi import (
+    AgiEnvironment,
+    AgiEvent,
+    AgiReader,
+    AgiResult,
+    HangupNotice,
+    encode_command,
+)
 from ivr.telephony.errors import AgiCommandError, AgiProtocolError, CallHangup
 
 log = logging.getLogger(__name__)
@@ -114,7 +121,7 @@ class AgiChannel:
         try:
             while data := await self._reader.read(_READ_SIZE):
                 for event in self._codec.feed(data):
-                    self._route(event)
+                    self.route(event)
         except (ConnectionError, AgiProtocolError) as exc:
             log.warning("AGI connection %s: %s", self.env.channel, exc)
         finally:
@@ -122,7 +129,8 @@ class AgiChannel:
             self._dead.set()
             self._fail_pending(only_live=False)
 
-    def _route(self, event: AgiEvent) -> None:
+    def route(self, event: AgiEvent) -> None:
+        """Deliver one event from Asterisk (the reader task calls this for every line)."""
         if isinstance(event, AgiResult):
             if not self._pending:
                 log.warning("AGI %s: reply with no command in flight: %r", self.env.channel, event)
@@ -173,6 +181,7 @@ async def open_channel(
     """Read the environment block, then hand the connection to an AgiChannel."""
     codec = AgiReader()
     env: AgiEnvironment | None = None
+    events: list[AgiEvent] = []
     async with asyncio.timeout(env_timeout):
         while env is None:
             data = await reader.read(_READ_SIZE)
@@ -181,10 +190,16 @@ async def open_channel(
             events = codec.feed(data)
             if events:
                 first = events[0]
-                if not isinstance(first, AgiEnvironment) or len(events) > 1:
+                # A caller who hangs up at once: Asterisk's HANGUP may share the first read.
+                if not isinstance(first, AgiEnvironment) or not all(
+                    isinstance(e, HangupNotice) for e in events[1:]
+                ):
                     raise AgiProtocolError("AGI data before the end of the environment")
                 env = first
-    return AgiChannel(env, reader, writer, codec, close_timeout=close_timeout)
+    channel = AgiChannel(env, reader, writer, codec, close_timeout=close_timeout)
+    for event in events[1:]:
+        channel.route(event)
+    return channel
 
 
 Handler = Callable[[AgiChannel], Awaitable[None]]

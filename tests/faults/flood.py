@@ -4,6 +4,7 @@ process under attack, read from /proc (Linux)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +64,8 @@ async def flood(
         nonlocal peak
         while not done.is_set():
             peak = max(peak, rss_mb(pid))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), 0.02)
-            except TimeoutError:
-                pass
 
     sampler = asyncio.create_task(sample())
     start = time.monotonic()

@@ -233,3 +233,19 @@ async def test_emulated_idle_hangup_sets_hung_up_and_wait_hangup_returns() -> No
         )
         await asyncio.wait_for(emu.run(), 5)
     assert done.is_set()
+
+
+async def test_a_hangup_in_the_same_write_as_the_environment_still_starts_the_call() -> None:
+    """A caller who hangs up at once: the call is handled (and recorded), not dropped."""
+    seen: list[bool] = []
+
+    async def handler(ch: AgiChannel) -> None:
+        seen.append(ch.hung_up)
+
+    server = await serve(handler)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(ENV + b"HANGUP\n")
+    await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    await server.stop()
+    assert seen == [True]
