@@ -63,7 +63,9 @@ async def test_thousand_contact_campaign_with_a_realistic_mix_reports_exact_coun
                               lease_s=3600.0)
     await dialer.start()
     try:
-        await until(lambda: finished(pbx, campaign.id), timeout=55)
+        # A bound for a hung run, not a speed figure (benchmarks/dialer.py measures that): on two
+        # cores shared with other suites the PostgreSQL run took 52-76 s.
+        await until(lambda: finished(pbx, campaign.id), timeout=150)
     finally:
         await dialer.stop()
 
