@@ -7,7 +7,7 @@
     globals: {"0": agent, "*": repeat, "#": back}   # keys that work in every menu
     defaults: {first_input_timeout: 5, inter_digit_timeout: 3, retries: 3, fallback: agent}
     calendar: {timezone: Europe/Moscow, hours: {mon-fri: "08:00-20:00"}, holidays: [2026-01-01]}
-    variables: {queue: general}
+    variables: {queue: agents}
     nodes:
       welcome: {type: play, prompt: main/welcome, next: menu}
 

@@ -53,7 +53,7 @@ start: hello
 calendar: {timezone: America/New_York}
 nodes:
   hello: {type: greet, prompt: ivr/welcome-menu, next: agent}
-  agent: {type: transfer, queue: general}
+  agent: {type: transfer, queue: agents}
 """
 
 

@@ -81,7 +81,7 @@ async def test_known_caller_is_greeted_by_name_with_the_open_item_and_the_agent_
     assert "IVR_TOLD" not in out.variables
     assert out.variables["IVR_AUTHENTICATED"] == "no"
     assert out.variables["IVR_AUTH_METHOD"] == "caller_id"
-    assert out.variables["IVR_TRANSFER_TO"] == "queue-general"
+    assert out.variables["IVR_TRANSFER_TO"] == "queue-agents"
 
 
 async def test_russian_customer_gets_the_greeting_in_russian(rig: Rig, people: People) -> None:
@@ -167,7 +167,7 @@ async def test_transfer_context_is_published_for_the_agent_screen(rig: Rig, peop
     assert context.customer_id == people.anna.id
     assert context.intent == "request_status"
     assert context.told[-1] == "request 'router replacement' is scheduled"
-    assert context.extra["transfer_to"] == "queue-general"
+    assert context.extra["transfer_to"] == "queue-agents"
     assert out.variables["IVR_TOLD"] == "request 'router replacement' is scheduled"
 
 

@@ -121,7 +121,7 @@ ROUTES = (
     Route("open request, then back to the menu and an agent", DANA,
           (*KNOWN, "request-status", "request-say", "anything-else", "main-menu", *TO_AGENT),
           prompts=("ivr/request-your-request",),
-          variables={"IVR_TRANSFER_TO": "queue-general"}),
+          variables={"IVR_TRANSFER_TO": "queue-agents"}),
     Route("no open request", EVAN, (*KNOWN, "request-status", "no-request", *DONE),
           prompts=("ivr/request-none",)),
     Route("silence after the request status hangs up", STRANGER,

@@ -94,7 +94,7 @@ async def test_main_en_agent_passes_what_was_learned_with_vip_priority(sqlite_ur
         sample("main-en"), script, services=StoreServices(db), caller=CALLER, now=new_york_morning
     )
     assert out.result.outcome == "transferred"
-    assert out.variables["IVR_TRANSFER_TO"] == "queue-general"
+    assert out.variables["IVR_TRANSFER_TO"] == "queue-agents"
     assert out.variables["IVR_PRIORITY"] == "8"
     assert out.variables["IVR_CUSTOMER_ID"] == str(customer_id)
     assert out.variables["IVR_INTENT"] == "billing"

@@ -31,6 +31,10 @@ class Transfer(NodeBase, MaybeSpoken):
     def _one_destination(self) -> Transfer:
         if (self.queue is None) == (self.extension is None):
             raise ValueError("give exactly one of queue: or extension:")
+        if self.queue is not None and self.queue.lower() == "general":
+            # app_queue reads every [general] section of queues.conf as its own settings
+            raise ValueError("a queue cannot be named 'general' in Asterisk (queues.conf keeps "
+                             "its settings there): choose another name, e.g. 'agents'")
         return self
 
     def texts(self) -> list[tuple[str, FieldPath]]:
