@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ivr.speech.audio import FRAME_BYTES
@@ -34,6 +34,9 @@ class Result:
     final: bool = True
     engine: str = ""
     ms: float = 0.0  # engine time for the final result after the last frame
+    # one probability per digit of `digits` (all equal to `confidence` when the engine scores
+    # the utterance as a whole): which digits to doubt when a code is read back
+    digit_confidence: tuple[float, ...] = ()
 
 
 class EngineStream(Protocol):
@@ -93,9 +96,22 @@ class ModelPool:
         return dict(self._engines)
 
 
-def interpret(text: str, confidence: float, grammar: Grammar, engine: str) -> Result:
+def interpret(text: str, confidence: float, grammar: Grammar, engine: str,
+              word_confidence: tuple[float, ...] = ()) -> Result:
     digits = to_digits(text) if grammar.kind in ("digits", "free") else ""
-    return Result(text.strip(), round(confidence, 3), digits, grammar.match(text), True, engine)
+    each = word_confidence if len(word_confidence) == len(digits) else (confidence,) * len(digits)
+    return Result(text.strip(), round(confidence, 3), digits, grammar.match(text), True, engine,
+                  digit_confidence=tuple(round(p, 3) for p in each))
+
+
+def _finish(stream: EngineStream, grammar: Grammar, engine: str) -> Result:
+    """The stream's final result; engines that score words one by one (Whisper) leave each
+    word's probability in `word_confidence`."""
+    started = time.perf_counter()
+    text, confidence = stream.finish()
+    each = tuple(getattr(stream, "word_confidence", ()))
+    result = interpret(text, confidence, grammar, engine, each)
+    return replace(result, ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 class Recognizer:
@@ -141,10 +157,8 @@ class Recognizer:
         await self._drain()
         stream = await self._ensure()
         loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        text, confidence = await loop.run_in_executor(_workers, stream.finish)
-        result = interpret(text, confidence, self.grammar, self.engine.name)
-        return Result(**{**result.__dict__, "ms": round((time.perf_counter() - started) * 1000, 1)})
+        return await loop.run_in_executor(_workers, _finish, stream, self.grammar,
+                                          self.engine.name)
 
     def partial_digits(self) -> str:
         return to_digits(self.partial) if self.grammar.kind == "digits" else ""
@@ -163,10 +177,7 @@ def transcribe_pcm(engine: Engine, grammar: Grammar, pcm: bytes) -> Result:
     """Synchronous recognition of a whole recording in 20 ms frames (benchmarks)."""
     stream = engine.stream(grammar)
     accept_frames(stream, [pcm[i:i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)])
-    started = time.perf_counter()
-    text, confidence = stream.finish()
-    result = interpret(text, confidence, grammar, engine.name)
-    return Result(**{**result.__dict__, "ms": round((time.perf_counter() - started) * 1000, 1)})
+    return _finish(stream, grammar, engine.name)
 
 
 def clamp_confidence(value: float) -> float:

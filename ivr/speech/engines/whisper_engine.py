@@ -23,7 +23,7 @@ from typing import Any
 
 from ivr.speech import segments
 from ivr.speech.audio import normalize
-from ivr.speech.digits import DIGIT_WORDS
+from ivr.speech.digits import DIGIT_WORDS, to_digits
 from ivr.speech.engines import whisper_scoring as scoring
 from ivr.speech.errors import EngineUnavailable, ModelMissing
 from ivr.speech.grammar import Grammar
@@ -93,6 +93,7 @@ class WhisperStream:
         self._grammar = grammar
         self._audio: list[bytes] = []
         self._bytes = 0
+        self.word_confidence: tuple[float, ...] = ()  # the last result's, one per digit
 
     def accept(self, pcm: bytes) -> str | None:
         self._audio.append(pcm)
@@ -107,8 +108,11 @@ class WhisperStream:
         if len(pcm) < 1600:  # under 50 ms: nothing to decode
             return "", 0.0
         pcm = normalize(pcm)  # a quiet caller is scored as well as a loud one
+        self.word_confidence = ()
         if self._grammar.kind == "digits":
-            return self._engine.digits(pcm, self._grammar)
+            text, each = self._engine.scored_digits(pcm, self._grammar)
+            self.word_confidence = each
+            return text, min(each, default=0.0)
         if self._grammar.kind in ("phrases", "yesno"):
             return self._engine.choose(pcm, self._grammar)
         return self._engine.decode(pcm, self._grammar)
@@ -179,21 +183,24 @@ class WhisperEngine:
         labels = list(answers)
         return [(labels[b], float(sure[i, b])) for i, b in enumerate(best)]
 
-    def digits(self, pcm: bytes, grammar: Grammar) -> tuple[str, float]:
-        """A code read digit by digit: each word scored alone; run-together digits decoded."""
+    def scored_digits(self, pcm: bytes, grammar: Grammar) -> tuple[str, tuple[float, ...]]:
+        """A code read digit by digit: each word scored alone, its probability kept (a caller
+        is asked again about the doubtful digits only); run-together digits decoded, every
+        digit then sharing the decoding's one confidence."""
         spans = segments.words(pcm)
         if not spans:
-            return "", 0.0
+            return "", ()
         expected = grammar.expected_digits
         if expected and len(spans) > expected:
             spans = segments.merge_to(spans, expected)
         elif expected and len(spans) < expected:  # said without pauses: cut at the dips
             spans = segments.split_to(pcm, spans, expected)
         if any(end - start > MAX_WORD_BYTES for start, end in spans):
-            return self.decode(pcm, grammar)
+            text, confidence = self.decode(pcm, grammar)
+            return text, (confidence,) * max(1, len(to_digits(text)))
         heard = self.vote([pcm[a:b] for a, b in spans], digit_answers(self.language),
                           digit_prompt(self.language))
-        return " ".join(w for w, _ in heard), min(p for _, p in heard)
+        return " ".join(w for w, _ in heard), tuple(p for _, p in heard)
 
     def choose(self, pcm: bytes, grammar: Grammar) -> tuple[str, float]:
         """One of the grammar's phrases, scored on the stretch that holds the speech."""
