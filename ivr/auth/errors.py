@@ -18,7 +18,15 @@ class OtpRateLimited(AuthError):
 
 
 class OtpLocked(AuthError):
-    """Too many wrong entries: the customer is locked out of OTP for a while (send to an agent)."""
+    """Too many wrong entries: no code for now (send the caller to an agent)."""
+
+
+class OtpThrottled(OtpLocked):
+    """Codes died of wrong entries lately: the next one only after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class DeliveryError(AuthError):

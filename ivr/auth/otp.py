@@ -1,10 +1,18 @@
 """One-time codes: issue to the contact on file, verify, resend, within limits.
 
 Six digits from ``secrets``; only an HMAC (key from settings) is stored; single use; valid
-``ttl_seconds`` (at most 10 minutes); ``max_attempts`` wrong entries lock the code and the
-customer out for ``lockout_seconds``; at most ``max_per_window`` codes per ``window_seconds``.
-The destination always comes from the customer record: no method takes one from the caller.
-Every step is written to the audit log (subject ``customer:<id>``); the digits never are.
+``ttl_seconds`` (at most 10 minutes); ``max_attempts`` wrong entries kill the code; at most
+``max_per_window`` codes per ``window_seconds``. The destination always comes from the customer
+record: no method takes one from the caller. Every step is written to the audit log (subject
+``customer:<id>``); the digits never are.
+
+Wrong entries must hurt whoever keys them, not the customer whose caller ID they spoof. So a
+killed code makes the next one wait: for the calling line (caller ID and channel endpoint, all
+customers) ``backoff_seconds`` doubling per code it killed, up to ``max_line_backoff``; for the
+customer the same, capped at ``max_customer_backoff`` (minutes: a delay, never an hour's
+lockout). A verified code resets the count. NIST SP 800-63B's bound stays: ``max_failures``
+consecutive wrong entries lock the customer's codes until the owner verifies one an agent sends
+to the contact on file (``issue(..., unlock=True)``).
 """
 
 from __future__ import annotations
@@ -12,13 +20,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from ivr.auth.errors import DeliveryError, OtpLocked, OtpRateLimited, OtpUnavailable
+from ivr.auth.errors import (
+    DeliveryError,
+    OtpLocked,
+    OtpRateLimited,
+    OtpThrottled,
+    OtpUnavailable,
+)
 from ivr.auth.messages import code_message, mask
 from ivr.auth.senders import CodeSender
 from ivr.store.db import Database
@@ -26,12 +41,24 @@ from ivr.store.domain import Customer
 from ivr.store.models import now_utc
 from ivr.store.repositories.audit import AuditRepository
 from ivr.store.repositories.customers import CustomerRepository
-from ivr.store.repositories.otp import OtpRepository
+from ivr.store.repositories.otp import OtpRepository, OtpStanding, Refusal
 
 CODE_DIGITS = 6
 MAX_TTL_SECONDS = 600
+DEAD_CODES_COUNT_FOR = timedelta(days=1)  # older killed codes no longer add to a backoff
 Channel = Literal["sms", "email"]
 VerifyStatus = Literal["verified", "wrong", "locked", "expired", "used", "no_code"]
+
+
+def calling_line(caller: str | None, channel: str | None) -> str:
+    """Who is asking, as far as the network says: the caller ID and, when known, the channel's
+    endpoint (Asterisk names channels <tech>/<endpoint>-<sequence>), so one spoofing the
+    caller ID from another trunk or peer is another line than the owner's."""
+    number = caller or "withheld"
+    if not channel:
+        return number
+    endpoint = channel.rsplit("-", 1)[0] if "-" in channel else channel
+    return f"{number} {endpoint}"[:160]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +92,10 @@ class OtpService:
         max_attempts: int = 3,
         max_per_window: int = 5,
         window_seconds: int = 3600,
-        lockout_seconds: int = 3600,
+        backoff_seconds: int = 30,
+        max_customer_backoff: int = 900,
+        max_line_backoff: int = 3600,
+        max_failures: int = 100,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
         if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
@@ -79,7 +109,9 @@ class OtpService:
         self._max_attempts = max_attempts
         self._max_per_window = max_per_window
         self._window = timedelta(seconds=window_seconds)
-        self._lockout = timedelta(seconds=lockout_seconds)
+        self._backoff = backoff_seconds
+        self._caps = (max_customer_backoff, max_line_backoff)
+        self._max_failures = max_failures
         self._clock = clock
         self._codes = OtpRepository(db)
         self._customers = CustomerRepository(db)
@@ -90,9 +122,14 @@ class OtpService:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     async def issue(
-        self, customer_id: int, channel: Channel | None = None, *, actor: str = "ivr"
+        self, customer_id: int, channel: Channel | None = None, *, actor: str = "ivr",
+        line: str | None = None, unlock: bool = False,
     ) -> IssuedCode:
-        """Send a fresh code (superseding older ones) to the customer's contact on file."""
+        """Send a fresh code (superseding older ones) to the customer's contact on file.
+
+        `line`: the calling line that asks (caller ID and channel endpoint), which bears the
+        backoff of the codes it kills. `unlock`: an agent's code for the owner, sent despite
+        the backoff and the failure cap (only the contact on file gets it)."""
         customer = await asyncio.to_thread(self._customers.get, customer_id)
         chosen, destination = self._destination(customer, channel)
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -101,11 +138,18 @@ class OtpService:
         outcome = await asyncio.to_thread(
             self._codes.issue, customer_id, chosen, mask(destination), hashed, now=now,
             expires_at=now + self._ttl, window_start=now - self._window,
-            max_in_window=self._max_per_window, locked_since=now - self._lockout,
+            max_in_window=self._max_per_window, dead_since=now - DEAD_CODES_COUNT_FOR,
+            line=None if unlock else line,
+            refuse=lambda standing: None if unlock else self._refusal(standing, now),
         )  # fmt: skip
         if outcome.status == "locked":
             await self._log(actor, "otp.refused_locked", customer_id, channel=chosen)
-            raise OtpLocked(f"customer {customer_id} is locked out of one-time codes")
+            raise OtpLocked(f"customer {customer_id}: {self._max_failures} wrong entries since "
+                            "the last verified code; an agent can send the owner a code")
+        if outcome.status == "throttled":
+            await self._log(actor, "otp.throttled", customer_id, retry_after=outcome.retry_after)
+            raise OtpThrottled(f"customer {customer_id}: codes died of wrong entries; next one "
+                               f"in {outcome.retry_after} s", outcome.retry_after)
         if outcome.code is None:
             await self._log(actor, "otp.rate_limited", customer_id, issued=outcome.issued_in_window)
             raise OtpRateLimited(
@@ -120,14 +164,32 @@ class OtpService:
         await self._deliver(customer, issued, destination, code, actor)
         return issued
 
-    async def resend(self, customer_id: int, *, actor: str = "ivr") -> IssuedCode:
+    async def resend(
+        self, customer_id: int, *, actor: str = "ivr", line: str | None = None
+    ) -> IssuedCode:
         """`*` on the keypad: a new code on the channel of the last one, within the limits."""
         last = await asyncio.to_thread(self._codes.latest, customer_id)
         channel: Channel | None = None
         if last is not None and last.channel in ("sms", "email"):
             channel = "sms" if last.channel == "sms" else "email"
         await self._log(actor, "otp.resend_requested", customer_id)
-        return await self.issue(customer_id, channel, actor=actor)
+        return await self.issue(customer_id, channel, actor=actor, line=line)
+
+    def _refusal(self, standing: OtpStanding, now: datetime) -> Refusal | None:
+        if standing.failures >= self._max_failures:
+            return ("locked", 0)
+        wait = max(
+            self._wait(standing.dead, standing.last_dead_at, self._caps[0], now),
+            self._wait(standing.line_dead, standing.line_last_dead_at, self._caps[1], now),
+        )
+        return ("throttled", wait) if wait > 0 else None
+
+    def _wait(self, dead: int, last: datetime | None, cap: int, now: datetime) -> int:
+        """Seconds still to wait after `dead` killed codes, the last at `last`."""
+        if dead == 0 or last is None:
+            return 0
+        backoff = min(self._backoff * 2 ** min(dead - 1, 30), cap)
+        return max(math.ceil((last + timedelta(seconds=backoff) - now).total_seconds()), 0)
 
     async def verify(self, customer_id: int, entry: str, *, actor: str = "ivr") -> Verification:
         """Check what the caller keyed or said; any mismatch, however malformed, is a wrong try."""
@@ -140,7 +202,7 @@ class OtpService:
 
         checked = await asyncio.to_thread(
             self._codes.check, customer_id, matches, now=self._clock(),
-            max_attempts=self._max_attempts,
+            max_attempts=self._max_attempts, max_failures=self._max_failures,
         )  # fmt: skip
         code = checked.code
         attempts = code.attempts if code is not None else 0

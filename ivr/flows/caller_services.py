@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ivr.auth.errors import AuthError, OtpLocked, OtpRateLimited
-from ivr.auth.otp import OtpService
+from ivr.auth.otp import OtpService, calling_line
 from ivr.customers.context import LiveContexts
 from ivr.customers.crm import CallerLookup, LookupResult
 from ivr.customers.greeting import build_greeting
@@ -127,11 +127,12 @@ class CallerServices:
         customer_id = _customer_id(ctx)
         if self._otp is None or customer_id is None:
             return HookResult("unavailable", {"auth_result": "unavailable"})
+        line = calling_line(ctx.caller, ctx.channel)  # bears the backoff of codes it kills
         try:
             if ctx.state.get("otp_sent"):
-                issued = await self._otp.resend(customer_id)
+                issued = await self._otp.resend(customer_id, line=line)
             else:
-                issued = await self._otp.issue(customer_id)
+                issued = await self._otp.issue(customer_id, line=line)
         except OtpLocked:
             return HookResult("locked", {"auth_result": "locked"})
         except OtpRateLimited:

@@ -76,7 +76,7 @@ class FlowEngine:
         normally with outcome abandoned (or self_served / transferred if that came first); a
         flow that cannot go on (FlowError) apologises and hangs up with outcome failed; call
         errors propagate after the result is filled in."""
-        ctx = context or FlowContext(caller=call.caller, dnis=call.dnis)
+        ctx = context or FlowContext(caller=call.caller, dnis=call.dnis, channel=call.channel)
         rt = Runtime(call, self.flow, ctx, self._services, self._flows, self._now, result.path)
         try:
             await self._walk(rt)

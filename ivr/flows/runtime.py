@@ -34,6 +34,7 @@ class FlowContext:
 
     caller: str | None = None
     dnis: str | None = None
+    channel: str | None = None  # Asterisk's channel name (its endpoint: the trunk or peer)
     customer: dict[str, Any] | None = None
     variables: dict[str, str] = field(default_factory=dict)
     language: str | None = None

@@ -189,6 +189,7 @@ class OtpCode:
     attempts: int
     used_at: datetime | None
     locked_at: datetime | None
+    line: str | None = None  # the calling line that asked for it; None: sent by an agent
 
 
 # ---------------------------------------------------------------- outbound campaigns

@@ -243,6 +243,7 @@ class OtpCodeRow(Base):
     __table_args__ = (
         CheckConstraint(_in("channel", OTP_CHANNELS), name="channel"),
         Index(None, "customer_id", "issued_at"),
+        Index(None, "line", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -256,6 +257,9 @@ class OtpCodeRow(Base):
     attempts: Mapped[int]
     used_at: Mapped[datetime | None]
     locked_at: Mapped[datetime | None]
+    # Who asked for it: the calling line (caller ID and channel endpoint), for the backoff
+    # that falls on the line that kills codes; None when an agent sent it.
+    line: Mapped[str | None] = mapped_column(String(160))
 
 
 API_ROLES = ("viewer", "operator", "admin")

@@ -92,12 +92,12 @@ async def test_three_wrong_codes_lock_out_and_the_agent_is_told_why(
         "otp.issued", "otp.sent", "otp.wrong", "otp.wrong", "otp.lockout",
     ]  # fmt: skip
 
-    # Locked out: the next call gets no code at all and goes to an agent.
+    # The code died: a call right after gets no code (backoff) and goes to an agent.
     again = await call(rig, *TO_BILL_LIMIT)
     assert again.result.path[-3:] == ["verify", "agent", "to-agent"]
     assert "ivr/auth-enter-code" not in again.prompts
     assert rig.codes_sent() == 1
-    assert rig.audit(people.anna.id)[-1] == "otp.refused_locked"
+    assert rig.audit(people.anna.id)[-1] == "otp.throttled"
 
 
 async def test_expired_code_fails_and_star_sends_a_new_one_that_works(

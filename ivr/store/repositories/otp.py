@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ivr.store.db import Database
@@ -19,8 +19,23 @@ from ivr.store.domain import OtpCode, check_aware
 from ivr.store.errors import NotFound
 from ivr.store.models import OTP_CHANNELS, CustomerRow, OtpCodeRow
 
-IssueStatus = Literal["issued", "rate_limited", "locked"]
+IssueStatus = Literal["issued", "rate_limited", "locked", "throttled"]
 CheckStatus = Literal["verified", "wrong", "lockout", "locked", "expired", "used", "no_code"]
+
+
+@dataclass(frozen=True, slots=True)
+class OtpStanding:
+    """Failures since the last verified code: the customer's (all lines) and the line's (all
+    customers). `dead` counts codes killed by wrong entries since `since`."""
+
+    failures: int  # the customer's wrong entries since its last verified code
+    dead: int
+    last_dead_at: datetime | None
+    line_dead: int = 0
+    line_last_dead_at: datetime | None = None
+
+
+Refusal = tuple[Literal["locked", "throttled"], int]  # and the seconds to wait (throttled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +43,7 @@ class OtpIssue:
     status: IssueStatus
     code: OtpCode | None
     issued_in_window: int  # codes issued in the rate window before this request
+    retry_after: int = 0  # seconds, when throttled
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +64,7 @@ def _code(row: OtpCodeRow) -> OtpCode:
         attempts=row.attempts,
         used_at=row.used_at,
         locked_at=row.locked_at,
+        line=row.line,
     )
 
 
@@ -66,17 +83,22 @@ class OtpRepository:
         expires_at: datetime,
         window_start: datetime,
         max_in_window: int,
-        locked_since: datetime,
+        dead_since: datetime,
+        line: str | None = None,
+        refuse: Callable[[OtpStanding], Refusal | None] = lambda _: None,
     ) -> OtpIssue:
-        """Store a new code unless the customer is locked out or at the rate limit."""
+        """Store a new code unless `refuse` says no, given the failures of the customer and
+        of `line` (codes killed since `dead_since` count), or the customer is at the rate limit.
+        """
         if channel not in OTP_CHANNELS:
             raise ValueError(f"channel must be one of {OTP_CHANNELS}, not {channel!r}")
         for value, what in ((now, "now"), (expires_at, "expires_at"), (window_start, "since")):
             check_aware(value, what)
         with self._db.session(write=True) as s:
             self._lock_customer(s, customer_id)
-            if self._locked_since(s, customer_id, locked_since):
-                return OtpIssue("locked", None, 0)
+            refusal = refuse(self._standing(s, customer_id, line, dead_since))
+            if refusal is not None:
+                return OtpIssue(refusal[0], None, 0, refusal[1])
             recent = int(
                 s.scalar(
                     select(func.count())
@@ -96,6 +118,7 @@ class OtpRepository:
                 issued_at=now,
                 expires_at=expires_at,
                 attempts=0,
+                line=line,
             )
             s.add(row)
             s.flush()
@@ -108,8 +131,11 @@ class OtpRepository:
         *,
         now: datetime,
         max_attempts: int,
+        max_failures: int | None = None,
     ) -> OtpCheck:
-        """Check an entry against the customer's latest code; a resend supersedes older codes."""
+        """Check an entry against the customer's latest code; a resend supersedes older codes.
+        At `max_failures` the customer's codes asked for from a calling line are refused
+        unchecked; one an agent sent (no line) is still checked, so the owner can unlock."""
         check_aware(now, "now")
         with self._db.session(write=True) as s:
             self._lock_customer(s, customer_id)
@@ -121,7 +147,9 @@ class OtpRepository:
             ).first()
             if row is None:
                 return OtpCheck("no_code", None)
-            status = self._judge(row, matches, now, max_attempts)
+            capped = max_failures is not None and row.line is not None and (
+                self._failures(s, customer_id) >= max_failures)
+            status = "locked" if capped else self._judge(row, matches, now, max_attempts)
             s.flush()
             return OtpCheck(status, _code(row))
 
@@ -155,15 +183,39 @@ class OtpRepository:
             return "lockout"
         return "wrong"
 
+    @classmethod
+    def _standing(
+        cls, s: Session, customer_id: int, line: str | None, since: datetime
+    ) -> OtpStanding:
+        dead, last = cls._dead(s, OtpCodeRow.customer_id == customer_id, since)
+        standing = OtpStanding(cls._failures(s, customer_id), dead, last)
+        if line is None:
+            return standing
+        line_dead, line_last = cls._dead(s, OtpCodeRow.line == line, since)
+        return OtpStanding(standing.failures, dead, last, line_dead, line_last)
+
     @staticmethod
-    def _locked_since(s: Session, customer_id: int, since: datetime) -> bool:
-        query = (
-            select(OtpCodeRow.id)
-            .where(OtpCodeRow.customer_id == customer_id)
-            .where(OtpCodeRow.locked_at >= since)
-            .limit(1)
-        )
-        return s.scalar(query) is not None
+    def _failures(s: Session, customer_id: int) -> int:
+        """Wrong entries since the customer's last verified code (consecutive failures)."""
+        mine = OtpCodeRow.customer_id == customer_id
+        last_ok = s.scalar(select(func.max(OtpCodeRow.used_at)).where(mine))
+        query = select(func.coalesce(func.sum(OtpCodeRow.attempts), 0)).where(mine)
+        if last_ok is not None:
+            query = query.where(OtpCodeRow.issued_at > last_ok)
+        return int(s.scalar(query) or 0)
+
+    @staticmethod
+    def _dead(
+        s: Session, whose: ColumnElement[bool], since: datetime
+    ) -> tuple[int, datetime | None]:
+        """Codes killed by wrong entries after `since` and after the last verified one."""
+        last_ok = s.scalar(select(func.max(OtpCodeRow.used_at)).where(whose))
+        query = select(func.count(), func.max(OtpCodeRow.locked_at)).where(
+            whose, OtpCodeRow.locked_at >= since)
+        if last_ok is not None:
+            query = query.where(OtpCodeRow.locked_at > last_ok)
+        count, last = s.execute(query).one()
+        return int(count or 0), last
 
     @staticmethod
     def _lock_customer(s: Session, customer_id: int) -> None:
