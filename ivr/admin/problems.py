@@ -8,6 +8,7 @@ can answer, so the document says what the app really returns.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -23,7 +24,7 @@ from starlette.routing import Match
 
 from ivr.errors import IvrError
 from ivr.flows.errors import FlowNotFound, FlowSyntaxError, FlowValidationError
-from ivr.store.errors import Conflict, NotFound, StoreError
+from ivr.store.errors import Conflict, DatabaseUnreachable, NotFound, StoreError
 
 API_PREFIX = "/api/"
 MAX_TEXT = 300  # a message or location echoed back is cut to this many characters
@@ -137,6 +138,13 @@ async def _bad_request(request: Request, exc: Exception) -> Response:
     return problem(400, str(exc))
 
 
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    # The request was fine; the database is down (its address goes to the log, not the client).
+    logging.getLogger(__name__).warning("%s %s: %s", request.method, request.url.path, exc)
+    return problem(503, "the database is unreachable; try again shortly",
+                   headers={"Retry-After": "10"})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -145,5 +153,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(FlowValidationError, _invalid_flow)
     app.add_exception_handler(FlowSyntaxError, _invalid_flow)
+    app.add_exception_handler(DatabaseUnreachable, _unavailable)
     app.add_exception_handler(StoreError, _bad_request)
     app.add_exception_handler(IvrError, _bad_request)

@@ -9,15 +9,19 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import make_url, text
 
+from ivr.admin.app import create_app
+from ivr.config import Settings
 from ivr.flows.catalog import FlowCatalog
 from ivr.flows.files import import_dialplans
 from ivr.flows.interaction_log import InteractionLog
 from ivr.store.db import Database
 from ivr.store.errors import Conflict, DatabaseUnreachable
 from ivr.store.repositories.interactions import InteractionRepository
+from ivr.store.repositories.tokens import TokenRepository
 from tests.faults.tcp_proxy import TcpProxy
 
 # PostgreSQL only: the proxy stands in front of a database server.
@@ -112,3 +116,17 @@ async def test_the_queue_is_bounded_and_what_falls_off_is_logged(
     assert "not recorded" in caplog.text and "call-0" in caplog.text
     await log.aclose()
     assert log.pending == 0
+
+
+async def test_the_admin_api_says_503_while_the_database_is_down(
+    proxied: tuple[TcpProxy, Database], direct: Database,
+) -> None:
+    proxy, db = proxied
+    secret = TokenRepository(direct).create("viewer-1", "viewer")[1]
+    app = create_app(Settings(database_url=db.url), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://ivr.test") as client:
+        proxy.down()
+        reply = await client.get("/api/flows", headers={"Authorization": f"Bearer {secret}"})
+    assert reply.status_code == 503, reply.text
+    assert "5432" not in reply.text and str(proxy.port) not in reply.text  # no internals
