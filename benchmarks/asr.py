@@ -7,6 +7,7 @@ same process: faster-whisper's own transcribe() for Whisper, a bare KaldiRecogni
 the mechanics - latency, speed, memory - not English accuracy).
 
     .venv/bin/python benchmarks/asr.py [--speech ../shared/speech] [--digits 150] [--full]
+    .venv/bin/python benchmarks/asr.py --dialogue [--codes 150]   (codes by dialogue only)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from asr_dialogue import main as dialogue_main  # noqa: E402  (--dialogue: codes by dialogue)
 
 from ivr.speech.audio import frames, read_wav, silence  # noqa: E402
 from ivr.speech.digits import to_digits  # noqa: E402
@@ -300,8 +302,6 @@ def raw_vosk(engine: VoskEngine) -> Callable[[bytes], str]:
     return run
 
 
-# --- report ------------------------------------------------------------------------------------
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
@@ -397,4 +397,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    dialogue_main() if "--dialogue" in sys.argv else main()

@@ -54,6 +54,7 @@ class Gathered:
     mode: GatherMode = "dtmf"
     text: str = ""
     confidence: float | None = None
+    digit_confidence: tuple[float, ...] = ()  # spoken digits: one probability each
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,8 @@ class Call:
         finish_on_key: str = "#",
         barge_in: bool = True,
         phrases: Sequence[str] | None = None,
+        text: str | None = None,
+        answer_keys: str = "",
     ) -> Gathered:
         """Collect keys: the first within `timeout` of the prompt's end, the next within
         `inter_digit_timeout`; ends at `max_digits` or `finish_on_key`.
@@ -230,7 +233,7 @@ class Call:
         if mode != "dtmf":
             return await self._gather_speech(
                 prompt, max_digits, timeout, inter_digit_timeout, finish_on_key, barge_in,
-                phrases)
+                phrases, text, answer_keys)
         audio = await self._streamed(prompt) if prompt else None
         if prompt and audio is not None:
             keyed = functools.partial(self._keyed, prompt=prompt, audio=audio, timeout=timeout,
@@ -274,6 +277,7 @@ class Call:
     async def _gather_speech(
         self, prompt: str | None, max_digits: int, timeout: float, inter_digit_timeout: float,
         finish_on_key: str, barge_in: bool, phrases: Sequence[str] | None,
+        text: str | None = None, answer_keys: str = "",
     ) -> Gathered:  # fmt: skip
         from ivr.call.media import grammar_for
         from ivr.speech.listen import ListenOptions
@@ -281,7 +285,10 @@ class Call:
         turn = self._speech()
         grammar = grammar_for(self.language, phrases, max_digits)
         await turn.recognizer(grammar)  # no model: FeatureUnavailable before anything plays
-        audio = await turn.prompt_audio(prompt)
+        audio = await turn.synthesize(text) if text else await turn.prompt_audio(prompt)
+        if text:  # a sentence made for this turn (a code read back): keys and speech barge in
+            await self._verbose(SAID, text)
+            self._note("say", text=text)
         if prompt is not None and audio is not None:
             await self._verbose(PLAYS, prompt)
         if prompt is not None and audio is None:
@@ -292,7 +299,8 @@ class Call:
                                         inter_digit_timeout, finish_on_key)
         opts = ListenOptions(timeout=timeout, barge_in=barge_in, max_digits=max_digits,
                              inter_digit_timeout=inter_digit_timeout,
-                             finish_on_key=finish_on_key, endpoint=self._media_endpoint())
+                             finish_on_key=finish_on_key, endpoint=self._media_endpoint(),
+                             answer_keys=answer_keys)
         heard = await turn.gather(audio, grammar, opts)
         return await self._heard(self._from_heard(heard))
 
@@ -323,7 +331,9 @@ class Call:
             return self._gathered("", "timeout")
         text = heard.choice or heard.text
         digits = heard.digits if not heard.choice else ""
-        got = Gathered(digits, "speech" if text else "empty", "speech", text, heard.confidence)
+        each = heard.result.digit_confidence if heard.result is not None and digits else ()
+        got = Gathered(digits, "speech" if text else "empty", "speech", text, heard.confidence,
+                       each)
         self._note("gather", mode="speech", text=text, digits=digits,
                    confidence=heard.confidence, reason=heard.reason, barge_in=heard.barged_in,
                    latency_ms=heard.latency_ms)

@@ -21,6 +21,7 @@ from ivr.speech.recognizer import Recognizer, Result
 from ivr.telephony.errors import CallHangup
 
 HeardKind = Literal["speech", "dtmf", "timeout"]
+ANSWER_WAIT = 1.0  # s after an answer key (a read-back's 1 / 2) for a code that starts with it
 
 
 class MediaChannel(Protocol):
@@ -45,6 +46,7 @@ class ListenOptions:
     max_digits: int = 1
     inter_digit_timeout: float = 3.0
     finish_on_key: str = "#"
+    answer_keys: str = ""  # keys that answer when pressed alone first (a read-back's 1 / 2)
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,11 @@ async def _keys(channel: MediaChannel, first: str, opts: ListenOptions) -> Heard
         digits += key
         if len(digits) >= opts.max_digits:
             return Heard("dtmf", "max_digits", digits=digits)
-        key_or_none = await channel.get_digit(opts.inter_digit_timeout)
+        # an answer key alone answers within a moment; followed by keys, it starts a code
+        answer = len(digits) == 1 and key in opts.answer_keys
+        key_or_none = await channel.get_digit(ANSWER_WAIT if answer else opts.inter_digit_timeout)
+        if answer and key_or_none is None:
+            return Heard("dtmf", "max_digits", digits=digits)
     return Heard("dtmf", "timeout", digits=digits)
 
 

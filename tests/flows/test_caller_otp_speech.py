@@ -6,7 +6,7 @@ personal greeting spoken by TTS, which the agent is then told about."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
 
@@ -75,8 +75,11 @@ async def rig(db: Database, gateway: HttpStub) -> AsyncIterator[Rig]:
 
 
 async def voice_call(
-    rig: Rig, path: MediaPath, flow_text: str, caller: Sequence[Step]
+    rig: Rig, path: MediaPath, flow_text: str, caller: Sequence[Step],
+    beside: Callable[[AgiEmulator], Awaitable[None]] | None = None,
 ) -> tuple[FlowRun, list[Turn], AgiEmulator]:
+    """The call over the emulator; `beside` runs next to the caller's steps (a caller who
+    answers turn by turn, tests/flows/test_code_dialogue.py)."""
     flow = compile_flow(flow_text, "voice.yaml")
     runs: list[tuple[FlowRun, list[Turn]]] = []
 
@@ -92,7 +95,8 @@ async def voice_call(
             profile=CallProfile(callerid=ANNA_PHONE, language="en"),
             prompts=lambda name: lengths.get(name.removeprefix("ivr/")),
         )  # fmt: skip
-        await asyncio.wait_for(emu.run(), 60)
+        both = [emu.run(), *([beside(emu)] if beside else [])]
+        await asyncio.wait_for(asyncio.gather(*both), 120)
     [(run, turns)] = runs
     return run, turns, emu
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from ivr.flows.nodes.base import DtmfKey, PromptId, Routed, Spoken
+from ivr.flows.nodes.code_dialogue import CodeConfirm, ask_code
 from ivr.flows.positions import FieldPath
 from ivr.flows.services import AUTH_LOCKED, AUTH_OUTCOMES, HookResult
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from ivr.flows.runtime import Runtime
 
 
-class Authenticate(Routed):
+class Authenticate(Routed, CodeConfirm):
     type: Literal["authenticate"]
     method: Literal["otp"] = "otp"
     # Keys, or keys and spoken digits; None: spoken too unless the flow only listens to keys.
@@ -73,7 +74,8 @@ class Authenticate(Routed):
         mode = self.mode or ("dtmf" if rt.defaults.input == "dtmf" else "both")
         tries = resends = 0
         while tries < self.attempts:
-            got = await rt.ask(spoken, mode=mode, max_digits=self.code_length)
+            # a spoken code is read back when a digit is doubtful (code_dialogue.py)
+            got = await ask_code(rt, node_id, spoken, self, mode=mode, length=self.code_length)
             if self.resend_key in got.digits and resends < self.resends:
                 resends += 1
                 again = await self._resend(rt, node_id)

@@ -18,6 +18,7 @@ from ivr.flows.nodes.base import (
     VarName,
     next_edge,
 )
+from ivr.flows.nodes.code_dialogue import CodeConfirm, ask_code
 from ivr.flows.positions import FieldPath
 
 if TYPE_CHECKING:
@@ -43,7 +44,10 @@ def normalize(kind: Kind, digits: str, date_order: str = "dmy") -> str | None:
     return digits
 
 
-class Gather(NodeBase, Spoken):
+CONFIRMED_KINDS = ("digits", "account")  # a spoken date or amount is not read back (yet)
+
+
+class Gather(NodeBase, Spoken, CodeConfirm):
     type: Literal["gather"]
     kind: Kind = "digits"
     var: VarName
@@ -67,6 +71,10 @@ class Gather(NodeBase, Spoken):
             raise ValueError(f"min_length {self.min_length} exceeds max_length {self.max_length}")
         if self.kind == "date" and self.max_length < 8:
             raise ValueError("a date needs max_length of at least 8 (DDMMYYYY)")
+        dialogue = {"confirm", "confirm_below", "max_tries"} & self.model_fields_set
+        if dialogue and self.kind not in CONFIRMED_KINDS:
+            raise ValueError(f"{'/'.join(sorted(dialogue))} applies to kind digits or account, "
+                             f"not {self.kind}")
         return self
 
     def edges(self) -> list[Edge]:
@@ -90,10 +98,15 @@ class Gather(NodeBase, Spoken):
         max_digits = 8 if self.kind == "date" else self.max_length
         spoken: Spoken = self
         for attempt in range(retries + 1):
-            got = await rt.ask(
-                spoken, mode=self.mode or "dtmf", max_digits=max_digits,
-                finish_key=self.finish_key, timeout=self.timeout,
-            )  # fmt: skip
+            if self.kind in CONFIRMED_KINDS:  # a spoken number is read back when doubtful
+                got = await ask_code(rt, node_id, spoken, self, mode=self.mode or "dtmf",
+                                     length=max_digits, finish_key=self.finish_key,
+                                     timeout=self.timeout)
+            else:
+                got = await rt.ask(
+                    spoken, mode=self.mode or "dtmf", max_digits=max_digits,
+                    finish_key=self.finish_key, timeout=self.timeout,
+                )  # fmt: skip
             value = self.check(got.digits)
             if value is not None:
                 rt.ctx.variables[self.var] = value

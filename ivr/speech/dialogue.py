@@ -1,0 +1,118 @@
+"""Codes by dialogue: when to read a spoken code back, how a repetition repairs it, when to stop.
+
+Socket-free and synchronous, so the call path (ivr/flows/nodes/code_dialogue.py) and the
+benchmark (`benchmarks/asr.py --dialogue`) run the same policy:
+
+- a code whose every digit was heard surely (`confirm: auto`) is accepted at once;
+- one with a doubtful digit is read back ("I heard 4 8 1 2 7 0. Press 1 if that is right, or say
+  it again"): 1 accepts it, 2 or a new spoken code rejects it, keys replace it;
+- a repetition is merged digit by digit with what was heard before: where both readings agree the
+  digit becomes surer, where they differ the surer reading wins, less sure for the conflict;
+- after `max_tries` spoken codes not accepted, the caller is asked for keys only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+Confirm = Literal["auto", "always", "never"]
+# Per-digit probability under which a digit is doubtful. Tuned on fsdd-otp6-dev with
+# `benchmarks/asr.py --dialogue`: every wrong digit of the 50 codes scored under 0.52.
+CONFIRM_BELOW = 0.6
+MAX_TRIES = 2
+YES_KEY, NO_KEY = "1", "2"
+READ_BACK = {
+    "en": "I heard {}. Press 1 if that is right, or say it again.",
+    "ru": "Я услышал: {}. Если верно, нажмите 1, или повторите.",
+}
+
+
+class Step(Enum):
+    ACCEPT = "accept"  # the code is `Dialogue.reading.digits`
+    READ_BACK = "read_back"  # say `Dialogue.read_back()` and pass the answer to `answered`
+    ASK_AGAIN = "ask_again"  # ask for the code again (the caller said no)
+    KEYPAD = "keypad"  # enough spoken tries: ask for keys only
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A code as heard: its digits and one probability per digit (1.0 for keys)."""
+
+    digits: str
+    confidence: tuple[float, ...] = ()
+
+    @classmethod
+    def keyed(cls, digits: str) -> Reading:
+        return cls(digits, (1.0,) * len(digits))
+
+    def doubtful(self, below: float) -> list[int]:
+        """Positions of the digits heard with less than `below`."""
+        sure = self.confidence if len(self.confidence) == len(self.digits) else ()
+        return [i for i in range(len(self.digits)) if not sure or sure[i] < below]
+
+
+def merge(before: Reading | None, now: Reading) -> Reading:
+    """`now` repaired with `before`, position by position (readings of other lengths: `now`).
+    Agreement makes a digit surer (two independent hearings); a conflict keeps the surer
+    digit with the margin between the two as its probability, so a close call stays doubtful."""
+    if before is None or len(before.digits) != len(now.digits) \
+            or len(before.confidence) != len(before.digits) \
+            or len(now.confidence) != len(now.digits):
+        return now
+    digits, sure = [], []
+    for old, p_old, new, p_new in zip(before.digits, before.confidence, now.digits,
+                                      now.confidence, strict=True):
+        if old == new:
+            digits.append(new)
+            sure.append(1 - (1 - p_old) * (1 - p_new))
+        else:
+            digits.append(new if p_new >= p_old else old)
+            sure.append(abs(p_new - p_old))
+    return Reading("".join(digits), tuple(round(p, 3) for p in sure))
+
+
+@dataclass
+class Dialogue:
+    """One code's dialogue. Feed what the caller said (`heard`) and how they answered a
+    read-back (`answered`); each returns the next Step."""
+
+    confirm: Confirm = "auto"
+    confirm_below: float = CONFIRM_BELOW
+    max_tries: int = MAX_TRIES
+    reading: Reading | None = None
+    tries: int = 0  # spoken codes so far
+    read_backs: int = 0
+    rejected: list[str] = field(default_factory=list)  # readings the caller said were wrong
+
+    def heard(self, said: Reading) -> Step:
+        """A spoken code (keys never come here: a keyed code is taken as it is)."""
+        self.tries += 1
+        self.reading = merge(self.reading, said)
+        if self._sure(self.reading):
+            return Step.ACCEPT
+        self.read_backs += 1
+        return Step.READ_BACK
+
+    def answered(self, keys: str = "", said: Reading | None = None) -> Step:
+        """The caller's answer to a read-back: `1`, `2`, a spoken code (`said`), or nothing."""
+        if keys == YES_KEY and self.reading is not None:
+            return Step.ACCEPT
+        if self.reading is not None:
+            self.rejected.append(self.reading.digits)
+        if said is not None and said.digits and self.tries < self.max_tries:
+            return self.heard(said)
+        return Step.ASK_AGAIN if self.tries < self.max_tries else Step.KEYPAD
+
+    def read_back(self, language: str) -> str:
+        assert self.reading is not None
+        template = READ_BACK.get(language, READ_BACK["en"])
+        return template.format(" ".join(self.reading.digits))
+
+    def _sure(self, reading: Reading) -> bool:
+        if self.confirm == "never":
+            return True
+        if self.confirm == "always" or reading.digits in self.rejected:
+            return False
+        return not reading.doubtful(self.confirm_below)
