@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     asr_confirm_below: float = Field(
         0.3, ge=0.0, le=1.0, description="confidence under which a spoken choice is confirmed"
     )
+    media_one_session: bool = Field(
+        False, description="keep a call's AudioSocket open between turns, so keys pressed "
+        "between prompts, during lookups and hand-overs are kept (Asterisk drops them otherwise)"
+    )
     speech_cache_dir: Path = Field(
         Path("var/speech"), description="assembled Whisper model and the TTS cache"
     )

@@ -22,6 +22,7 @@ from ivr.store.domain import DB_INT_MAX
 TEXT_PATTERN = "^[^\\x00]*$"
 MONEY_LIMIT = Decimal(10) ** 10
 MONEY_PATTERN = r"^-?\d{1,10}(\.\d{1,2})?$"
+INSTANT_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}[Tt ]"
 
 
 def refuse_bad_text(value: str) -> str:
@@ -45,11 +46,12 @@ def _no_bool(value: object) -> object:
 
 def _iso_instant(value: object) -> object:
     """Only ISO 8601 text (or a datetime) is an instant; lax pydantic would read a number as
-    seconds since 1970, which the document does not promise."""
+    seconds since 1970. Years 1970-2999: year 1 at +00:01 is year 0 in UTC, which crashed."""
     if isinstance(value, datetime) or (isinstance(value, str)
-                                       and re.match(r"\d{4}-\d\d-\d\d[Tt ]", value)):
+                                       and re.match(INSTANT_PATTERN, value)):
         return value
-    raise ValueError("must be an ISO 8601 date-time with an offset, e.g. 2026-03-10T14:00:00Z")
+    raise ValueError("must be an ISO 8601 date-time from 1970 to 2999 with an offset, "
+                     "e.g. 2026-03-10T14:00:00Z")
 
 
 def _iso_date(value: object) -> object:
@@ -80,7 +82,8 @@ Small = Annotated[int, BeforeValidator(_no_bool)]
 # A calendar date: ISO 8601 text only (lax pydantic would read a number as a timestamp).
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 # An instant: ISO 8601 with a UTC offset.
-Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant), WithJsonSchema(
+    {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN})]
 # An amount of money: finite, under 10^10 either way, at most 2 decimals when sent as a string.
 Money = Annotated[
     Decimal, BeforeValidator(_money_text),

@@ -17,7 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -29,6 +28,7 @@ from ivr.store.errors import Conflict, DatabaseUnreachable, NotFound, StoreError
 API_PREFIX = "/api/"
 MAX_TEXT = 300  # a message or location echoed back is cut to this many characters
 MAX_ERRORS = 20  # field errors listed in one 422
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class FieldError(BaseModel):
@@ -111,12 +111,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _allowed_methods(request: Request) -> str:
     """Every method some route serves at this URL. Starlette names only the first route whose
-    path matches, so `GET /api/campaigns` hid `POST /api/campaigns` from the Allow header."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods or set()
-    return ", ".join(sorted(methods))
+    path matches, so DELETE /api/campaigns said `Allow: GET`, hiding POST."""
+    allowed = {method for method in METHODS for route in request.app.router.routes
+               if route.matches({**request.scope, "method": method})[0] == Match.FULL}
+    return ", ".join(sorted(allowed))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -49,6 +49,7 @@ class MediaPath:
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     confirm_below: float = 0.0  # confidence under which a menu choice is confirmed
     eagi: EagiSession | None = None
+    one_session: bool = False  # hold the AudioSocket between turns (see ivr/call/held.py)
 
     @property
     def streams_prompts(self) -> bool:
@@ -67,6 +68,7 @@ class MediaPath:
             Tts(models.cache_dir(settings) / "tts"), Path(settings.prompts_dir),
             endpoint=EndpointConfig(trailing_silence_ms=silence_ms),
             confirm_below=float(getattr(settings, "asr_confirm_below", 0.0)), eagi=eagi,
+            one_session=bool(getattr(settings, "media_one_session", False)),
         )
 
     async def preload(self, languages: Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ from ivr.call.errors import FeatureUnavailable
 from ivr.telephony.agi import AgiEnvironment, AgiResult
 
 if TYPE_CHECKING:
+    from ivr.call.held import HoldingLink
     from ivr.call.media import MediaPath
     from ivr.speech.listen import Heard
 
@@ -77,7 +78,13 @@ class Call:
     def __init__(self, link: AgiLink, *, media: MediaPath | None = None) -> None:
         """`media`: how to reach our AudioSocket server and the speech services; without it
         speech gathers and `say` raise FeatureUnavailable (flows then use keys and prompts)."""
+        self._held: HoldingLink | None = None
+        if media is not None:
+            from ivr.call.held import HoldingLink
+
+            self._held = link = HoldingLink(link, media)  # keys between turns kept (held.py)
         self._link = link
+        self._typed: list[str] = self._held.typed if self._held is not None else []
         self._media = media
         self._streams = media is not None and media.streams_prompts  # prompts over AudioSocket
         self._started = time.monotonic()
@@ -107,6 +114,8 @@ class Call:
     async def answer(self) -> None:
         await self._link.command("ANSWER")
         self._note("answer")
+        if self._streams and self._held is not None and (err := await self._held.hold_now()):
+            self._no_streams(err)
 
     async def play(self, prompt: str, *, interrupt: str = "") -> str | None:
         """Play a prompt; returns the key that interrupted it (only keys in `interrupt`).
@@ -139,21 +148,21 @@ class Call:
         return audio
 
     async def _over_media(self, label: str, what: str, turn: MediaTurn) -> tuple[bool, Any]:
-        """Run `turn` on its own AudioSocket connection, announced on the console as `label:
-        what`: (True, what it returned), or (False, None) when no AudioSocket connects (then
-        Asterisk plays its own copies for the rest of the call)."""
-        from ivr.call.media import audiosocket
-
-        assert self._media is not None
+        """Run `turn` on the call's AudioSocket, announced as `label: what`: (True, its result),
+        or (False, None) when none connects (Asterisk plays its own copies from then on)."""
+        assert self._held is not None
         await self._verbose(label, what)
         try:
-            async with audiosocket(self._link, self._media) as session:
+            async with self._held.turn() as session:
                 return True, await turn(session)
         except FeatureUnavailable as err:
-            self._streams = False  # one wait for a connection that does not come, not one each
-            log.warning("call %s: %s; prompts are played from the Asterisk host from now on",
-                        self.channel, err)
+            self._no_streams(err)
             return False, None
+
+    def _no_streams(self, err: FeatureUnavailable) -> None:
+        self._streams = False  # one wait for a connection that does not come, not one each
+        log.warning("call %s: %s; prompts are played from the Asterisk host from now on",
+                    self.channel, err)
 
     def _missing(self, prompt: str) -> None:
         self._note("play", prompt=prompt, missing=True)
@@ -183,7 +192,10 @@ class Call:
         """A line on the Asterisk console (verbose level 3) and in `ivr call` transcripts: the
         audio alone does not show what was said or understood."""
         line = " ".join(f"{label}: {text}".split())  # one line: CR/LF would end the command
-        await self._link.command("VERBOSE", line, VERBOSE_LEVEL, allow_dead=True)
+        if self._held is not None:
+            await self._held.announce(line, VERBOSE_LEVEL)  # deferred while media is held
+        else:
+            await self._link.command("VERBOSE", line, VERBOSE_LEVEL, allow_dead=True)
 
     async def say_digits(self, digits: str, *, interrupt: str = "") -> str | None:
         """Digits one by one: spoken by TTS over AudioSocket when the call has it, else with
@@ -209,6 +221,9 @@ class Call:
         result = await self._link.command("WAIT FOR DIGIT", str(int(timeout * 1000)))
         return result.digit
 
+    async def _typed_or_wait(self, timeout: float) -> str | None:
+        return self._typed.pop(0) if self._typed else await self.wait_for_key(timeout)
+
     async def gather(
         self,
         *,
@@ -230,6 +245,9 @@ class Call:
         options and synonyms) make a grammar, otherwise several digits are listened for as
         spoken digits and one as free speech. Raises FeatureUnavailable without a media path
         or a recognizer for the call's language."""
+        if self._typed:  # pressed before this question was asked: that is the answer
+            return await self._keys(self._typed.pop(0), self._typed_or_wait, max_digits,
+                                    inter_digit_timeout, finish_on_key)
         if mode != "dtmf":
             return await self._gather_speech(
                 prompt, max_digits, timeout, inter_digit_timeout, finish_on_key, barge_in,

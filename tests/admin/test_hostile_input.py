@@ -200,3 +200,64 @@ async def test_csv_that_cannot_be_read_is_refused_with_a_reason(
     r = await client.post("/api/campaigns/spring/import", content=data,
                           headers={"Content-Type": content_type})
     assert_problem(r, *words)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/campaigns", {"name": "yes", "priority": True}),
+    ("/api/campaigns", {"name": "yes", "calls_per_second": True}),
+    ("/api/campaigns", {"name": "ts", "holidays": [1767225600]}),
+    ("/api/flows/tiny/publish", {"version": True}),
+    ("/api/interactions", {"channel": "sms", "caller": "x", "started_at": 1767225600,
+                           "outcome": "answered"}),
+    ("/api/flows/tiny/simulate", {"inputs": ["wav:/etc/hostname"]}),
+])  # fmt: skip
+async def test_values_of_the_wrong_kind_are_not_coerced(
+    client: httpx.AsyncClient, path: str, body: Any
+) -> None:
+    """true is not 1, a number is not a date, and a simulated caller cannot open server files."""
+    response = await client.post(path, json=body)
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("until", ["0.5", "0001-01-02T00:00:00Z", "9999-12-31T23:59:59-23:59"])
+async def test_repeat_contacts_until_is_an_iso_instant_in_range(
+    client: httpx.AsyncClient, until: str
+) -> None:
+    """A number was read as a timestamp; year 1 minus the period overflowed (a 500)."""
+    response = await client.get("/api/reports/repeat-contacts", params={"until": until})
+    assert_problem(response, "until")
+
+
+@pytest.mark.parametrize(("started", "ended", "word"), [
+    ("0001-01-01T00:00:00+00:01", None, "started_at"),  # year 0 in UTC: crashed
+    ("1999-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "24 days"),  # ms overflow the column
+])  # fmt: skip
+async def test_interaction_times_the_store_cannot_hold_are_refused(
+    client: httpx.AsyncClient, started: str, ended: str | None, word: str
+) -> None:
+    body = {"channel": "sms", "caller": "x", "outcome": "answered", "started_at": started,
+            "ended_at": ended}
+    assert_problem(await client.post("/api/interactions", json=body), word)
+
+
+async def test_a_405_lists_every_method_of_the_url(client: httpx.AsyncClient) -> None:
+    """Starlette named only the first matching route: DELETE /api/campaigns said 'Allow: GET'."""
+    response = await client.delete("/api/campaigns")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert_problem(response)
+    report = await client.post("/api/campaigns/spring/report")
+    assert report.status_code == 405 and report.headers["allow"] == "GET"
+
+
+async def test_the_report_csv_of_a_campaign_named_in_any_script_downloads(
+    client: httpx.AsyncClient,
+) -> None:
+    """An outage in area 'север' makes campaign 'outage-север'; its name in the header crashed."""
+    outage = await client.post("/api/events/outage", json={"area": "север", "message": "cut"})
+    assert outage.status_code == 200, outage.text
+    response = await client.get("/api/campaigns/outage-север/report.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    disposition = response.headers["content-disposition"]
+    assert "filename*=UTF-8''outage-%D1%81%D0%B5%D0%B2%D0%B5%D1%80-report.csv" in disposition

@@ -8,7 +8,7 @@ accepted, auth not ignored. Bounded: a few examples per operation, no deadline (
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,23 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    positive_data_acceptance,
+)
 
 from ivr.admin.app import create_app
+from ivr.admin.routes.interactions import MAX_CONTACT
 from ivr.config import Settings
-from ivr.flows.files import import_dialplans
 from ivr.store.db import Database
 from ivr.store.domain import CampaignSpec, NewAccount
 from ivr.store.repositories.campaigns import CampaignRepository
 from ivr.store.repositories.customers import CustomerRepository
+from ivr.store.repositories.flows import FlowRepository
 from ivr.store.repositories.tokens import TokenRepository
 
 REPO = Path(__file__).parents[2]
+TINY = "flow: tiny\nlanguage: en\nstart: bye\nnodes:\n  bye:\n    type: hangup\n"
 EXAMPLES = 6  # fuzzed per operation (the coverage phase adds its boundary cases); ~30 operations
 
 load_all_checks()
@@ -52,15 +57,24 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _document_app())
 
 @pytest.fixture
 def api(db: Database) -> tuple[FastAPI, dict[str, str]]:
-    """The app with something to find (the sample flows, a customer, a campaign) and the
+    """The app with something to find (a published flow, a customer, a campaign) and the
     headers of an admin."""
     secret = TokenRepository(db).create("schemathesis", "admin")[1]
-    import_dialplans(db, REPO / "dialplans", publish="missing")
+    flows = FlowRepository(db)
+    flows.create_version("tiny", TINY, "test", state="validated")
+    flows.publish("tiny", 1)
+    flows.set_route("18005550100", "tiny")
     CustomerRepository(db).add("Bob", ["+12125550111"],
                                accounts=[NewAccount("B-1", Decimal(0), Decimal(70))])
     CampaignRepository(db).create(CampaignSpec(name="spring"))
     app = create_app(Settings(_env_file=None, prompts_dir=REPO / "prompts"), db)
     return app, {"Authorization": f"Bearer {secret}"}
+
+
+# /api/flows/validate is also /api/flows/{name} for a flow named "validate", so that URL
+# truly answers GET as well as POST (its Allow header says both); the document lists the two
+# templates apart, so the Allow check cannot agree with either one alone there.
+OVERLAPPING = {"/api/flows/validate"}
 
 
 # PostgreSQL only: it refuses more than SQLite does (NUL in text, values wider than a column),
@@ -74,21 +88,24 @@ def test_the_api_does_what_its_openapi_document_says(
     case: Any, api: tuple[FastAPI, dict[str, str]]
 ) -> None:
     app, headers = api
+    checks = ALL_CHECKS
+    if case.path in OVERLAPPING:
+        checks = [c for c in checks if c is not allow_header_conformance]
     rule = broken_cross_field_rule(case)
     if rule is None:
-        case.call_and_validate(headers=headers, checks=ALL_CHECKS, app=app)
+        case.call_and_validate(headers=headers, checks=checks, app=app)
         return
     # A body that fits the document but breaks a rule between two fields: the one check
     # that cannot know the rule is left out, and the refusal is asserted here instead.
     response = case.call_and_validate(headers=headers, app=app, checks=[
-        c for c in ALL_CHECKS if c is not positive_data_acceptance])
-    assert response.status_code == 422, (rule, response.text)
+        c for c in checks if c is not positive_data_acceptance])
+    assert 400 <= response.status_code < 500, (rule, response.text)
 
 
 def broken_cross_field_rule(case: Any) -> str | None:
     """The rule a body breaks that JSON Schema cannot state (it has no comparison between two
     fields), or None: a calling window must start before it ends; a contact cannot end before
-    it started."""
+    it started, nor last longer than its duration column holds."""
     body = case.body
     if case.method != "POST" or not isinstance(body, dict):
         return None
@@ -99,8 +116,9 @@ def broken_cross_field_rule(case: Any) -> str | None:
     if case.path == "/api/interactions":
         started, ended = body.get("started_at"), body.get("ended_at")
         try:
-            if datetime.fromisoformat(str(ended)) < datetime.fromisoformat(str(started)):
-                return "ended_at < started_at"
+            length = datetime.fromisoformat(str(ended)) - datetime.fromisoformat(str(started))
         except (ValueError, TypeError):  # not both instants: the document judges it
             return None
+        if not timedelta(0) <= length <= MAX_CONTACT:
+            return "ended_at before started_at, or more than MAX_CONTACT after"
     return None

@@ -4,7 +4,7 @@ report, and the live transfer context an agent's screen reads by channel id."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -20,7 +20,7 @@ from ivr.customers.context import LiveContexts
 from ivr.customers.history import ContactHistory
 from ivr.customers.numbers import normalize
 from ivr.store.db import Database
-from ivr.store.domain import Turn
+from ivr.store.domain import DB_INT_MAX, Turn
 from ivr.store.errors import NotFound
 from ivr.store.models import now_utc
 from ivr.store.repositories.customers import CustomerRepository
@@ -57,6 +57,8 @@ class RepeatReport(BaseModel):
     window_days: int
     rows: list[RepeatRow]
 
+# The store keeps a contact's duration in milliseconds in an `integer` column: about 24 days.
+MAX_CONTACT = timedelta(milliseconds=DB_INT_MAX)
 router = APIRouter(prefix="/api", tags=["interactions"], dependencies=[Depends(auth.viewer)],
                    responses=RESPONSES)
 Db = Annotated[Database, Depends(database)]
@@ -81,6 +83,9 @@ async def post_interaction(
     ended = body.ended_at or body.started_at
     if ended < body.started_at:
         raise HTTPException(422, "ended_at is before started_at")
+    if ended - body.started_at > MAX_CONTACT:
+        raise HTTPException(422, f"a contact can last at most {MAX_CONTACT.days} days "
+                            "(from started_at to ended_at)")
     try:
         stored = await ContactHistory(db).record(
             body.caller, body.channel, body.started_at, ended, body.outcome,
@@ -99,10 +104,7 @@ async def repeat_contacts(
     until: Instant | None = None,
 ) -> RepeatReport:
     end = until or now_utc()
-    try:
-        since = end - timedelta(days=days)
-    except OverflowError:  # `until` in the first days of year 1: count from the start of time
-        since = datetime.min.replace(tzinfo=UTC)
+    since = end - timedelta(days=days)
     rows = await ContactHistory(db).repeat_contacts(since, end, timedelta(days=window_days))
     return RepeatReport(
         since=since, until=end, window_days=window_days,
