@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from ivr import metrics
 from ivr.auth.factory import otp_from_settings
 from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink
@@ -59,9 +60,11 @@ def logged_calls(handler: CallHandler) -> CallHandler:
         bind_call(env.uniqueid or env.channel, env.channel, env.caller_number)
         log.info("call from %s to %s", env.caller_number or "a withheld number",
                  env.dialed_number or env.extension)
+        metrics.ACTIVE_CALLS.inc()
         try:
             await handler(link)
         finally:
+            metrics.ACTIVE_CALLS.dec()
             log.info("call ended")
 
     return handle

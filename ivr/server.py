@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import uvicorn
 
+from ivr import metrics
 from ivr.admin.app import create_app
 from ivr.call.media import MediaPath
 from ivr.calls import import_flows, logged_calls, make_call_handler
@@ -103,6 +104,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     db = await _check_database(settings.database_url)
+    metrics.time_statements(db.engine)
+    metrics.count_errors()
     log.info("database %s is current", safe_url(settings.database_url))
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(log.info, "stopped")

@@ -15,9 +15,11 @@ in `typed` for the next gather either way, and a variable the call set is read b
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ivr import metrics
 from ivr.call.errors import FeatureUnavailable
 from ivr.call.media import MediaPath, audiosocket
 from ivr.telephony.agi import AgiEnvironment, AgiResult
@@ -34,6 +36,7 @@ class HoldingLink:
         self.holds = path is not None and path.one_session and path.streams_prompts
         self._stack: contextlib.AsyncExitStack | None = None
         self._session: AudioSocketSession | None = None
+        self._last: AudioSocketSession | None = None  # the media a key last came in on
         self._notes: list[tuple[str, ...]] = []  # VERBOSE lines waiting for the AGI to be free
         self._set: dict[str, str] = {}  # variables set by this call
         self.typed: list[str] = []  # keys pressed before the gather that will read them
@@ -50,6 +53,7 @@ class HoldingLink:
         if command == "GET VARIABLE" and args and args[0] in self._set:
             # a variable this call set itself: no round trip, and the held media stays up
             return AgiResult(200, "1", self._set[args[0]])
+        self._acted()
         await self.release()
         result: AgiResult = await self._link.command(command, *args, allow_dead=allow_dead)
         if command == "SET VARIABLE" and len(args) == 2 and result.value == 1:
@@ -79,6 +83,7 @@ class HoldingLink:
         """The media for one turn: the held connection (opened if needed), or a connection of
         its own that ends with the turn."""
         assert self._path is not None
+        self._acted()
         if not self.holds:
             async with audiosocket(self, self._path) as session:
                 try:
@@ -90,7 +95,7 @@ class HoldingLink:
             await self.release()
             stack = contextlib.AsyncExitStack()
             self._session = await stack.enter_async_context(audiosocket(self._link, self._path))
-            self._stack = stack
+            self._stack, self._last = stack, self._session  # (opened on the raw link)
         try:
             yield self._session
         except BaseException:
@@ -108,6 +113,24 @@ class HoldingLink:
         notes, self._notes = self._notes, []
         for args in notes:
             await self._link.command("VERBOSE", *args, allow_dead=True)
+
+    @property
+    def media_hooks(self) -> HoldingLink:
+        """What `audiosocket()` tells of the connections it opens on this link."""
+        return self
+
+    def opened(self, session: AudioSocketSession) -> None:
+        self._last = session
+
+    def ended(self) -> None:
+        self._acted()
+
+    def _acted(self) -> None:
+        """The IVR does its next thing: the time since the caller's last key is observed."""
+        session = self._last
+        if session is not None and session.key_at is not None:
+            metrics.KEY_TO_ACTION.observe(time.monotonic() - session.key_at)
+            session.key_at = None
 
     def _keep_unread(self, session: AudioSocketSession) -> None:
         while not session.dtmf.empty():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivr import metrics
 from ivr.call.eagi_media import EagiSession, eagi_turn
 from ivr.call.errors import FeatureUnavailable
 from ivr.speech import prompts as catalog
@@ -111,9 +112,17 @@ async def audiosocket(link: Any, path: MediaPath) -> AsyncIterator[AudioSocketSe
         await _abandon(app)
         raise FeatureUnavailable(f"no AudioSocket connection to {path.advertise}")
     session = waiter.result()
+    metrics.AUDIOSOCKET_SESSIONS.inc()
+    metrics.AUDIOSOCKET_ACTIVE.inc()
+    hooks = getattr(link, "media_hooks", None)  # the call's link times key -> next action
+    if hooks is not None:
+        hooks.opened(session)
     try:
         yield session
     finally:
+        metrics.AUDIOSOCKET_ACTIVE.dec()
+        if hooks is not None:
+            hooks.ended()  # the prompt stops, the session ends: the caller hears that
         await session.hangup()
         await app  # returns once Asterisk sees 0x00; CallHangup if the caller left
 
@@ -206,6 +215,8 @@ class SpeechTurn:
         rec = await self.recognizer(grammar)
         async with media_turn(self.link, self.path) as session:
             heard = await listen(session, rec, prompt_pcm, opts)
+            if heard.kind == "speech":
+                metrics.SPEECH_RESULT.observe(heard.latency_ms / 1000)
             if self._needs_confirmation(heard):
                 heard = await self._confirm(session, heard)
         return heard

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from ivr import metrics
 from ivr.campaigns.ami_rights import check_rights
 from ivr.campaigns.fallback import NoticeSenders
 from ivr.campaigns.model import decide
@@ -202,7 +203,9 @@ class Dialer:
                 outcome="unsent", hangup_cause=None, state="pending", result=None,
                 next_at=self.clock(), now=self.clock(), refund=True)
             return
+        metrics.ORIGINATES.inc()
         outcome = await handle.outcome()
+        metrics.DIAL_OUTCOMES.labels(outcome.status.value).inc()
         if outcome.status is OriginateStatus.REFUSED:
             # Asterisk said no before dialling: a config matter (dialplan, AMI user), not the
             # customer's; say why, or every attempt ends 'refused' in silence.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ivr import metrics
 from ivr.config import Settings
-from ivr.customers.crm import CallerLookup, CrmAdapter, SqlCrm
+from ivr.customers.crm import CallerLookup, CrmAdapter, LookupResult, SqlCrm
 from ivr.customers.crm_mapping import parse_fields
 from ivr.customers.http_crm import HttpCrm, parse_header
 from ivr.customers.resilience import TtlCache
@@ -20,8 +21,16 @@ def crm_from_settings(db: Database, settings: Settings) -> CrmAdapter:
     )
 
 
+class TimedLookup(CallerLookup):
+    """A caller lookup whose time is observed (ivr_crm_lookup_seconds)."""
+
+    async def lookup(self, caller_id: str | None) -> LookupResult:
+        with metrics.CRM_SECONDS.time():
+            return await super().lookup(caller_id)
+
+
 def lookup_from_settings(db: Database, settings: Settings) -> CallerLookup:
-    return CallerLookup(
+    return TimedLookup(
         crm_from_settings(db, settings),
         region=settings.default_region,
         budget_ms=settings.crm_budget_ms,

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from ivr import metrics
 from ivr.call.errors import CallError, CallHangup
 from ivr.call.media import MediaPath
 from ivr.call.session import AgiLink, Call
@@ -108,6 +109,7 @@ class CallRunner:
             result.outcome = "failed"
             await apologise(call)
         finally:
+            metrics.CALLS.labels(result.outcome).inc()
             turns = [Turn("system", t.kind, int(t.t * 1000), None) for t in call.turns]
             await asyncio.shield(
                 self._interactions.close(opened, result.outcome, result.intent, result.path,

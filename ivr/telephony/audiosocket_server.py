@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid as uuidlib
 from collections.abc import AsyncIterator
 
@@ -45,6 +46,7 @@ class AudioSocketSession:
         self.closed = asyncio.Event()
         self.close_reason: str | None = None  # "caller", "hangup", "server", "reset", "error"
         self.dtmf: asyncio.Queue[str] = asyncio.Queue()
+        self.key_at: float | None = None  # monotonic time the last key arrived
         self._reader = reader
         self._writer = writer
         self._keepalive = keepalive
@@ -175,6 +177,7 @@ class AudioSocketSession:
             self._frames.put_nowait(frame)
         elif message.kind == Kind.DTMF:
             self.dtmf.put_nowait(message.digit)
+            self.key_at = time.monotonic()  # for the key -> next action latency
         elif message.kind == Kind.ERROR:
             raise AudioSocketError(f"Asterisk sent kind {message.kind:#04x} {message.payload!r}")
         else:

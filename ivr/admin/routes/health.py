@@ -11,10 +11,10 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from ivr import __version__
+from ivr import __version__, metrics
 from ivr.store.db import Database
 
 router = APIRouter(tags=["health"])
@@ -24,6 +24,13 @@ DB_TIMEOUT = 3.0  # a probe must answer before the balancer's own timeout, whate
 @router.get("/api/health")
 async def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus() -> Response:
+    """Prometheus metrics (ivr/metrics.py), without a token like the probes."""
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/api/ready", responses={503: {"description": "a part is not ready"}})
