@@ -141,7 +141,7 @@ def simulate(index: int, code: Code, hearings: Hearings, policy: Callable[[], Di
                    seconds)
 
 
-def speaker(tts: Tts | None, language: str) -> Callable[[str], float]:
+def voice(tts: Tts | None, language: str) -> Callable[[str], float]:
     """Seconds a read-back takes to say (synthesized once per sentence)."""
     cache: dict[str, float] = {}
 
@@ -154,14 +154,16 @@ def speaker(tts: Tts | None, language: str) -> Callable[[str], float]:
 
 
 def report(all_codes: list[Code], hearings: Hearings, policy: Callable[[], Dialogue],
-           speak: Callable[[str], float]) -> dict[str, float]:
-    outcomes = [simulate(i, c, hearings, policy, speak) for i, c in enumerate(all_codes)]
+           speak: Callable[[str], float], speaker: str = "") -> dict[str, float]:
+    """The figures over every code (or one speaker's)."""
+    chosen = [(i, c) for i, c in enumerate(all_codes) if speaker in ("", c.speaker)]
+    outcomes = [simulate(i, c, hearings, policy, speak) for i, c in chosen]
     n = len(outcomes)
     return {
         "codes": n,
         "right_in_two": sum(o.right_in_two for o in outcomes) / n,
-        "wrong_accepted": sum(o.accepted != c.digits for o, c in zip(outcomes, all_codes,
-                                                                      strict=True)) / n,
+        "wrong_accepted": sum(o.accepted != c.digits for o, (_, c) in zip(outcomes, chosen,
+                                                                           strict=True)) / n,
         "read_backs": sum(o.read_backs for o in outcomes) / n,
         "turns": sum(o.turns for o in outcomes) / n,
         "seconds": sum(o.seconds for o in outcomes) / n,
@@ -193,7 +195,7 @@ def run(engine: Engine, speech: Path, extra: int, cache: Path) -> None:
     caller = Caller(fsdd, manifest(fsdd))
     all_codes = codes(otp, manifest(otp), caller, extra)
     hearings = Hearings(engine, caller)
-    speak = speaker(Tts(cache) if tts_module.available() else None, engine.language)
+    speak = voice(Tts(cache) if tts_module.available() else None, engine.language)
     print(f"codes by dialogue: {len(all_codes)} six-digit codes ({len(manifest(otp))} of "
           f"fsdd-otp6-dev, {extra} built from fsdd-dev)", flush=True)
     print("| policy | right within two tries | wrong accepted | read-backs per code "
@@ -208,3 +210,11 @@ def run(engine: Engine, speech: Path, extra: int, cache: Path) -> None:
         print(f"| {name} | {got['right_in_two']:.1%} | {got['wrong_accepted']:.1%} "
               f"| {got['read_backs']:.2f} | {got['turns']:.2f} | {got['seconds']:.1f} |",
               flush=True)
+
+    def shipped() -> Dialogue:
+        return Dialogue("auto", CONFIRM_BELOW, MAX_TRIES)
+    for who in sorted({c.speaker for c in all_codes}):
+        got = report(all_codes, hearings, shipped, speak, who)
+        print(f"| default, {who} only ({got['codes']:.0f} codes) | {got['right_in_two']:.1%} "
+              f"| {got['wrong_accepted']:.1%} | {got['read_backs']:.2f} | {got['turns']:.2f} "
+              f"| {got['seconds']:.1f} |", flush=True)
