@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from asr_dialogue import main as dialogue_main  # noqa: E402  (--dialogue: codes by dialogue)
+from russian_synth import measure as russian_measure  # noqa: E402  (SYNTHETIC Russian)
 
 from ivr.speech.audio import frames, read_wav, silence  # noqa: E402
 from ivr.speech.digits import to_digits  # noqa: E402
@@ -311,6 +312,8 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=50, help="six-digit codes sampled")
     parser.add_argument("--commands", type=int, default=200, help="command-word files sampled")
     parser.add_argument("--full", action="store_true", help="every file (slow)")
+    parser.add_argument("--russian", type=int, default=20,
+                        help="SYNTHETIC espeak-ng Russian turns per category (0: skip)")
     parser.add_argument("--rss-child", nargs=2, metavar=("ENGINE", "N"))
     args = parser.parse_args()
     if args.rss_child:
@@ -364,6 +367,11 @@ def main() -> None:
         f"{command_accuracy(ours(whisper, cm, 'choice'), cmd_rows, cmds):.1%}",
         f"{command_accuracy(raw_whisper(whisper, 'choice'), cmd_rows, cmds):.1%}",
         f"{command_accuracy(ours(sphinx, cm, 'choice'), cmd_rows, cmds):.1%}", "n/a", "n/a", "")
+    if args.russian:
+        ru = russian_measure(WhisperEngine(ROOT / "var" / "speech", "ru"), args.russian)
+        add("Russian digits / yes-no / menu words (SYNTHETIC espeak-ng, not real speech)",
+            f"{ru['digits']:.0%} / {ru['yesno']:.0%} / {ru['menu']:.0%} (base)", "-", "-", "n/a",
+            "n/a", "real Russian unknown")
     turns = scored_turns(whisper, cmd_rows, cmds)
     for below in (0.0, 0.3, 0.5):
         add(f"confirm below {below}: turns confirmed / wrong accepted / stray accepted",
