@@ -126,9 +126,15 @@ async def _conflict(request: Request, exc: Exception) -> Response:
 
 
 async def _invalid_flow(request: Request, exc: Exception) -> Response:
+    return invalid_flow(exc)
+
+
+def invalid_flow(exc: Exception, status: int = 422, detail: str = "") -> JSONResponse:
+    """Flow text that does not compile: 422 when it was sent, 409 when it is a stored version
+    the request wants to use (publish, simulate), each problem with its line and column."""
     issues = exc.issues if isinstance(exc, FlowValidationError) else [
         exc.issue] if isinstance(exc, FlowSyntaxError) else []
-    return problem(422, f"{len(issues)} problems", "invalid flow",
+    return problem(status, detail or f"{len(issues)} problems", "invalid flow",
                    issues=[i.to_json() for i in issues])
 
 

@@ -79,8 +79,10 @@ async def test_an_invalid_version_is_kept_as_draft_and_never_published(api: tupl
     assert saved.status_code == 201
     assert saved.json()["state"] == "draft" and saved.json()["issues"]
     refused = await client.post("/api/flows/tiny/publish", json={}, headers=admin)
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the request is fine; the stored version is not
     assert refused.json()["issues"][0]["line"] >= 1
+    tried = await client.post("/api/flows/tiny/simulate", json={}, headers=admin)
+    assert tried.status_code == 409 and tried.json()["issues"][0]["line"] >= 1
 
 
 async def test_publish_then_roll_back_and_diff(api: tuple) -> None:

@@ -71,10 +71,14 @@ def api(db: Database) -> tuple[FastAPI, dict[str, str]]:
     return app, {"Authorization": f"Bearer {secret}"}
 
 
-# /api/flows/validate is also /api/flows/{name} for a flow named "validate", so that URL
-# truly answers GET as well as POST (its Allow header says both); the document lists the two
-# templates apart, so the Allow check cannot agree with either one alone there.
-OVERLAPPING = {"/api/flows/validate"}
+# What JSON Schema cannot state, and so the one check left out where it applies:
+# - /api/flows/validate is also /api/flows/{name} for a flow named "validate", so that URL
+#   truly answers GET as well as POST (its Allow header says both); the document lists the
+#   two templates apart, so the Allow check cannot agree with either one alone there.
+# - a CSV body is a plain string to JSON Schema, which cannot say "a header row with a phone
+#   column"; any string fits the document, and a file without that column is a 422.
+EXEMPT = {"/api/flows/validate": allow_header_conformance,
+          "/api/campaigns/{name}/import": positive_data_acceptance}
 
 
 # PostgreSQL only: it refuses more than SQLite does (NUL in text, values wider than a column),
@@ -88,9 +92,7 @@ def test_the_api_does_what_its_openapi_document_says(
     case: Any, api: tuple[FastAPI, dict[str, str]]
 ) -> None:
     app, headers = api
-    checks = ALL_CHECKS
-    if case.path in OVERLAPPING:
-        checks = [c for c in checks if c is not allow_header_conformance]
+    checks = [c for c in ALL_CHECKS if c is not EXEMPT.get(case.path)]
     rule = broken_cross_field_rule(case)
     if rule is None:
         case.call_and_validate(headers=headers, checks=checks, app=app)

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 
 from ivr.admin import auth
 from ivr.admin.fields import Id, Text, refuse_bad_text
-from ivr.admin.problems import RESPONSES, responses
+from ivr.admin.problems import RESPONSES, invalid_flow, responses
 from ivr.admin.simulate import simulate
 from ivr.config import Settings
 from ivr.flows.catalog import FlowCatalog
@@ -139,11 +140,22 @@ def save_version(
     return {**_public(version).model_dump(mode="json"), "issues": issues}
 
 
-@router.post("/flows/{name}/publish", responses=responses(404, 409))
-def publish_version(name: FlowName, body: PublishRequest, db: Db, token: Admin) -> VersionPublic:
-    number = publish(db, name, body.version)
+@router.post("/flows/{name}/publish", response_model=VersionPublic,
+             responses=responses(404, 409))
+def publish_version(name: FlowName, body: PublishRequest, db: Db, token: Admin
+                    ) -> VersionPublic | JSONResponse:
+    try:
+        number = publish(db, name, body.version)
+    except (FlowValidationError, FlowSyntaxError) as err:
+        return not_compiling(name, err)
     AuditRepository(db).write(token.name, "flow.publish", f"{name}@v{number}")
     return _public(FlowRepository(db).get(name, number))
+
+
+def not_compiling(name: str, err: Exception) -> JSONResponse:
+    """A stored version with problems conflicts with using it (the request itself is fine)."""
+    return invalid_flow(err, 409, f"this version of {name} has problems: fix them and save a "
+                        "new version")
 
 
 @router.post("/flows/{name}/rollback", responses=responses(404, 409))
@@ -165,10 +177,10 @@ def diff(name: FlowName, a: Annotated[Id, Query()], b: Annotated[Id, Query()], d
     return {"diff": "".join(lines)}
 
 
-@router.post("/flows/{name}/simulate", responses=responses(404))
+@router.post("/flows/{name}/simulate", response_model=None, responses=responses(404, 409))
 async def simulate_call(
     name: FlowName, body: SimulateRequest, request: Request, db: Db, _: Viewer
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """Run a version (by default the latest, drafts included) as a real emulated call."""
     repo = FlowRepository(db)
     versions = await asyncio.to_thread(repo.versions, name)
@@ -176,7 +188,10 @@ async def simulate_call(
         else (versions[-1] if versions else None)
     if chosen is None:
         raise NotFound(f"flow {name!r} has no version {body.version or 'at all'}")
-    flow = compile_flow(chosen.yaml, f"{name}@v{chosen.version}", version=chosen.version)
+    try:
+        flow = compile_flow(chosen.yaml, f"{name}@v{chosen.version}", version=chosen.version)
+    except (FlowValidationError, FlowSyntaxError) as err:
+        return not_compiling(name, err)
     settings = _settings(request)
     language = flow.model.language or "en"
     result = await simulate(
