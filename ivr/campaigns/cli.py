@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.campaigns import reports
-from ivr.campaigns.csv_import import import_csv
+from ivr.campaigns.csv_import import decode_csv, import_csv
 from ivr.campaigns.errors import CampaignError
 from ivr.config import load_settings
 from ivr.errors import IvrError
@@ -146,9 +146,9 @@ def _bar(done: int, total: int) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    text = args.file.read_text(encoding="utf-8-sig")
     region = load_settings().default_region
     try:
+        text = decode_csv(args.file.read_bytes())  # the same reading as the API's import
         report = import_csv(_db(), args.campaign, text, region=region, progress=_bar)
     except CampaignError as exc:
         raise IvrError(str(exc)) from None

@@ -87,3 +87,18 @@ def test_create_help_names_the_retry_outcomes(capsys: pytest.CaptureFixture[str]
     text = " ".join(capsys.readouterr().out.split())
     assert "--retry OUTCOME=DELAY" in text and "no-answer" in text and "callback" in text
     assert "--window HH:MM-HH:MM" in text and "--holiday" in text
+
+
+def test_import_reads_a_utf16_file_and_refuses_latin1_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Spreadsheets save "Unicode text" as UTF-16 with a BOM: read it. Latin-1 bytes are not
+    guessed at: one line naming the byte (a UnicodeDecodeError traceback before)."""
+    assert run("campaign", "create", "spring") == 0
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("phone,name\n+12125550100,Zoë\n".encode("utf-16"))
+    assert run("campaign", "import", str(utf16), "--campaign", "spring") == 0
+    assert "imported 1 of 1 rows" in capsys.readouterr().out
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("phone,name\n+12125550101,Zoë\n".encode("latin-1"))
+    with pytest.raises(IvrError, match="byte 0xeb"):
+        run("campaign", "import", str(latin1), "--campaign", "spring")
