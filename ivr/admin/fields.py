@@ -20,6 +20,7 @@ from ivr.store.domain import DB_INT_MAX
 # Documents what `refuse_bad_text` enforces: no NUL. (Lone surrogates are refused too, but a
 # surrogate range is not a pattern every regex engine takes, and UTF-8 JSON cannot carry one.)
 TEXT_PATTERN = "^[^\\x00]*$"
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 MONEY_LIMIT = Decimal(10) ** 10
 MONEY_PATTERN = r"^-?\d{1,10}(\.\d{1,2})?$"
 INSTANT_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}[Tt ]"
@@ -28,13 +29,13 @@ INSTANT_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}[Tt ]"
 def refuse_bad_text(value: str) -> str:
     """Refuse what no database column can store: PostgreSQL refuses NUL in text, and a lone
     surrogate cannot be encoded as UTF-8 at all."""
-    for index, char in enumerate(value):
-        if char == "\x00":
-            raise ValueError(f"contains a NUL character (U+0000) at position {index}")
-        if "\ud800" <= char <= "\udfff":
-            raise ValueError(f"contains a lone surrogate (U+{ord(char):04X}) at position "
-                             f"{index}: not valid Unicode text")
-    return value
+    bad = BAD_TEXT.search(value)
+    if bad is None:
+        return value
+    if bad[0] == "\x00":
+        raise ValueError(f"contains a NUL character (U+0000) at position {bad.start()}")
+    raise ValueError(f"contains a lone surrogate (U+{ord(bad[0]):04X}) at position "
+                     f"{bad.start()}: not valid Unicode text")
 
 
 def _no_bool(value: object) -> object:
