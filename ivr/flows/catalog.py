@@ -26,6 +26,7 @@ from ivr.store.errors import DatabaseUnreachable
 from ivr.store.repositories.flows import FlowRepository
 
 log = logging.getLogger(__name__)
+DOWN_PAUSE = 5.0  # seconds calls answer from memory without asking a database that failed
 
 
 class FlowCatalog:
@@ -45,6 +46,9 @@ class FlowCatalog:
         self._compiled: dict[tuple[str, int], CompiledFlow] = {}
         self._published: dict[str, CompiledFlow] = {}  # last seen, for a database outage
         self._warm = False
+        # After a failed read, calls use what is held for a while without asking again: a
+        # database that hangs (rather than refuses) costs each ask the connect timeout.
+        self._down_until = float("-inf")
 
     async def for_dnis(self, dnis: str | None) -> CompiledFlow | None:
         """The published flow for a dialled number (or the default flow); None if neither."""
@@ -61,10 +65,13 @@ class FlowCatalog:
     async def flow(self, name: str) -> CompiledFlow:
         """The currently published version of `name` (FlowSource for goto)."""
         await self._warm_up()
+        held = self._published.get(name)
+        if held is not None and self._clock() < self._down_until:
+            return held
         try:
             version = await asyncio.to_thread(self._repo.published, name)
         except DatabaseUnreachable:
-            held = self._published.get(name)
+            self._down_until = self._clock() + DOWN_PAUSE
             if held is None:
                 raise
             log.warning("database unreachable: flow %s answers from memory (v%s)",
@@ -79,13 +86,14 @@ class FlowCatalog:
 
     async def _warm_up(self) -> None:
         """Once: every route and published flow, so an outage finds them held."""
-        if self._warm:
+        if self._warm or self._clock() < self._down_until:
             return
         self._warm = True
         try:
             routes, held = await asyncio.to_thread(self._read_all)
         except DatabaseUnreachable as err:
             self._warm = False
+            self._down_until = self._clock() + DOWN_PAUSE
             log.warning("flows not preloaded: %s", err)
             return
         expires = self._clock() + self._ttl
@@ -110,11 +118,12 @@ class FlowCatalog:
     async def _route(self, dnis: str) -> str | None:
         now = self._clock()
         cached = self._routes.get(dnis)
-        if cached is not None and cached[0] > now:
+        if cached is not None and (cached[0] > now or now < self._down_until):
             return cached[1]
         try:
             name = await asyncio.to_thread(self._repo.route, dnis)
         except DatabaseUnreachable:
+            self._down_until = self._clock() + DOWN_PAUSE
             if cached is None:
                 raise
             return cached[1]  # stale, but the last answer the database gave

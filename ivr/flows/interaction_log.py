@@ -22,7 +22,7 @@ from ivr.store.repositories.interactions import InteractionRepository
 
 log = logging.getLogger(__name__)
 MAX_PENDING = 10_000  # interactions held through an outage (a few KiB each)
-RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # seconds between attempts, doubling
+RETRY_FIRST, RETRY_MAX = 1.0, 10.0  # seconds between attempts, doubling
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class InteractionLog:
 
     async def open(self, caller: str, flow_name: str, flow_version: int | None) -> Opened:
         started = now_utc()
+        if self._pending:  # an outage in progress: the call must not wait on it
+            return Opened(None, caller, flow_name, flow_version, started)
         try:
             opened = await asyncio.to_thread(
                 self._repo.start, caller, "voice", flow_name=flow_name,
@@ -95,6 +97,7 @@ class InteractionLog:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.wait([self._task])
+        self._give_up()  # also when the task was cancelled before it ever ran
 
     def _queue(self, write: _Write) -> None:
         if len(self._pending) >= self._limit:
@@ -111,11 +114,14 @@ class InteractionLog:
                 await asyncio.sleep(delay)
                 delay = await self._write_some(delay)
         except asyncio.CancelledError:
-            for write in self._pending:
-                log.error("server stopping with the database unreachable: not recorded: %s",
-                          write.what)
-            self._pending.clear()
+            self._give_up()
             raise
+
+    def _give_up(self) -> None:
+        for write in self._pending:
+            log.error("server stopping with the database unreachable: not recorded: %s",
+                      write.what)
+        self._pending.clear()
 
     async def _write_some(self, delay: float) -> float:
         """Write waiting interactions in order; the next delay (reset once one is written)."""

@@ -25,6 +25,7 @@ from ivr.store.errors import DatabaseUnreachable, MigrationNeeded
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 3
 
 
 def normalize_url(url: str) -> str:
@@ -84,7 +85,12 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # A server that stops answering (not refusing) must not hold a call for the kernel's
+    # minutes of SYN retries: give up connecting after CONNECT_TIMEOUT_S unless the URL says.
+    connect: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect["connect_timeout"] = CONNECT_TIMEOUT_S
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -21,6 +21,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
+        self.stalled = False
 
     def __enter__(self) -> TcpProxy:
         self._thread.start()
@@ -29,6 +30,7 @@ class TcpProxy:
 
     def __exit__(self, *exc: object) -> None:
         self.down()
+        asyncio.run_coroutine_threadsafe(_cancel_others(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
@@ -39,11 +41,19 @@ class TcpProxy:
     def down(self) -> None:
         asyncio.run_coroutine_threadsafe(self._cut(), self._loop).result(5)
 
+    def stall(self) -> None:
+        """Cut every connection, then accept new ones and never answer (a server that hangs
+        or a network that drops packets, rather than one that refuses)."""
+        self.down()
+        self.stalled = True
+        self.up()
+
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
     async def _cut(self) -> None:
+        self.stalled = False
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -52,6 +62,9 @@ class TcpProxy:
         self._writers.clear()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.stalled:
+            self._writers.add(writer)  # held open, silent, until down() or exit
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -68,3 +81,11 @@ async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.write(data)
             await writer.drain()
     writer.transport.abort()
+
+
+async def _cancel_others() -> None:
+    """The pipes still copying when the proxy closes: end them, or asyncio complains."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

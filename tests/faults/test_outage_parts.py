@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def test_a_database_that_went_away_is_database_unreachable_not_a_driver_error(
         repo.get(opened.id)
     proxy.up()
     assert repo.get(opened.id).id == opened.id  # no restart needed
+
+
+def test_a_database_that_stops_answering_is_given_up_on_within_the_connect_timeout(
+    proxied: tuple[TcpProxy, Database],
+) -> None:
+    proxy, db = proxied
+    proxy.stall()
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnreachable):
+        InteractionRepository(db).start("+15550000001")
+    assert time.monotonic() - started < 30  # CONNECT_TIMEOUT_S is 3; not the kernel's minutes
 
 
 def test_errors_of_a_reachable_database_are_not_called_an_outage(direct: Database) -> None:
