@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import pickle
 import random
 import sys
 import time
@@ -106,8 +107,8 @@ class Hearings:
             result = transcribe_pcm(self.engine, self.grammar, pcm)
             spent = time.perf_counter() - started
             seconds = duration_ms(said[attempt]) / 1000 + ENDPOINT_S + spent
-            self.done[(index, attempt)] = (Reading(result.digits, result.digit_confidence),
-                                           seconds)
+            heard = Reading(result.digits, result.digit_confidence, result.digit_beliefs)
+            self.done[(index, attempt)] = (heard, seconds)
         return self.done[(index, attempt)]
 
 
@@ -181,12 +182,14 @@ def main() -> None:
     parser.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
     parser.add_argument("--codes", type=int, default=150,
                         help="codes built from fsdd-dev on top of the 50 of fsdd-otp6-dev")
+    parser.add_argument("--keep", type=Path,
+                        help="keep the recognized turns in this file and reuse them (policy work)")
     args = parser.parse_args()
     engine = WhisperEngine(ROOT / "var" / "speech", "en")
-    run(engine, args.speech, args.codes, ROOT / "var" / "speech" / "tts")
+    run(engine, args.speech, args.codes, ROOT / "var" / "speech" / "tts", args.keep)
 
 
-def run(engine: Engine, speech: Path, extra: int, cache: Path) -> None:
+def run(engine: Engine, speech: Path, extra: int, cache: Path, keep: Path | None = None) -> None:
     """Print the dialogue rows: the shipped policy, then the thresholds around it (dev)."""
     from ivr.speech import tts as tts_module
     from ivr.speech.dialogue import CONFIRM_BELOW, MAX_TRIES
@@ -195,6 +198,8 @@ def run(engine: Engine, speech: Path, extra: int, cache: Path) -> None:
     caller = Caller(fsdd, manifest(fsdd))
     all_codes = codes(otp, manifest(otp), caller, extra)
     hearings = Hearings(engine, caller)
+    if keep is not None and keep.exists():
+        hearings.done = pickle.loads(keep.read_bytes())  # our own file, written below
     speak = voice(Tts(cache) if tts_module.available() else None, engine.language)
     print(f"codes by dialogue: {len(all_codes)} six-digit codes ({len(manifest(otp))} of "
           f"fsdd-otp6-dev, {extra} built from fsdd-dev)", flush=True)
@@ -210,6 +215,9 @@ def run(engine: Engine, speech: Path, extra: int, cache: Path) -> None:
         print(f"| {name} | {got['right_in_two']:.1%} | {got['wrong_accepted']:.1%} "
               f"| {got['read_backs']:.2f} | {got['turns']:.2f} | {got['seconds']:.1f} |",
               flush=True)
+
+    if keep is not None:
+        keep.write_bytes(pickle.dumps(hearings.done))
 
     def shipped() -> Dialogue:
         return Dialogue("auto", CONFIRM_BELOW, MAX_TRIES)

@@ -56,6 +56,7 @@ class Gathered:
     text: str = ""
     confidence: float | None = None
     digit_confidence: tuple[float, ...] = ()  # spoken digits: one probability each
+    digit_beliefs: tuple[tuple[float, ...], ...] = ()  # and the belief in each of 0-9
 
 
 @dataclass(frozen=True)
@@ -349,9 +350,10 @@ class Call:
             return self._gathered("", "timeout")
         text = heard.choice or heard.text
         digits = heard.digits if not heard.choice else ""
-        each = heard.result.digit_confidence if heard.result is not None and digits else ()
+        result = heard.result if heard.result is not None and digits else None
         got = Gathered(digits, "speech" if text else "empty", "speech", text, heard.confidence,
-                       each)
+                       result.digit_confidence if result else (),
+                       result.digit_beliefs if result else ())
         self._note("gather", mode="speech", text=text, digits=digits,
                    confidence=heard.confidence, reason=heard.reason, barge_in=heard.barged_in,
                    latency_ms=heard.latency_ms)

@@ -14,6 +14,7 @@ benchmark (`benchmarks/asr.py --dialogue`) run the same policy:
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -42,10 +43,15 @@ class Step(Enum):
 
 @dataclass(frozen=True)
 class Reading:
-    """A code as heard: its digits and one probability per digit (1.0 for keys)."""
+    """A code as heard: its digits, one probability per digit (1.0 for keys) and, when the
+    recognizer weighs every digit, its belief in each of 0-9 per position."""
 
     digits: str
     confidence: tuple[float, ...] = ()
+    beliefs: tuple[tuple[float, ...], ...] = ()
+
+    def weighed(self) -> bool:
+        return len(self.beliefs) == len(self.digits) and all(len(b) == 10 for b in self.beliefs)
 
     @classmethod
     def keyed(cls, digits: str) -> Reading:
@@ -68,6 +74,8 @@ def merge(before: Reading | None, now: Reading, wrong: Sequence[str] = ()) -> Re
             or len(before.confidence) != len(before.digits) \
             or len(now.confidence) != len(now.digits):
         return now
+    if before.weighed() and now.weighed():
+        return _weigh(before, now, wrong)
     sure = [1 - (1 - a) * (1 - b) if x == y else abs(a - b) for x, a, y, b
             in zip(before.digits, before.confidence, now.digits, now.confidence, strict=True)]
     differ = [i for i, (x, y) in enumerate(zip(before.digits, now.digits, strict=True)) if x != y]
@@ -85,6 +93,37 @@ def merge(before: Reading | None, now: Reading, wrong: Sequence[str] = ()) -> Re
         options.append((likely, "".join(digits)))
     best = [code for _, code in sorted(options, reverse=True) if code not in wrong]
     return Reading(best[0] if best else now.digits, tuple(round(p, 3) for p in sure))
+
+
+def _weigh(before: Reading, now: Reading, wrong: Sequence[str]) -> Reading:
+    """Two hearings weighed digit by digit: each position's beliefs multiplied (independent
+    hearings), the likeliest code that is not a rejected one among the best and those one or
+    two runner-up digits away; each digit as sure as the joint belief in it (measured on dev:
+    repairs codes where the two hearings disagreed in two places, or agreed on a wrong digit
+    the caller had rejected)."""
+    rows = []
+    for a, b in zip(before.beliefs, now.beliefs, strict=True):
+        joint = [x * y for x, y in zip(a, b, strict=True)]
+        total = sum(joint) or 1.0
+        rows.append(tuple(p / total for p in joint))
+    order = [sorted(range(10), key=row.__getitem__, reverse=True) for row in rows]
+    best = "".join(str(o[0]) for o in order)
+
+    def swap(code: str, i: int, digit: int) -> str:
+        return code[:i] + str(digit) + code[i + 1:]
+
+    found = {best}
+    for i, o in enumerate(order):
+        found.update(swap(best, i, d) for d in o[1:3])
+        found.update(swap(swap(best, i, o[1]), j, order[j][1]) for j in range(i + 1, len(order)))
+
+    def likely(code: str) -> float:
+        return sum(math.log(max(rows[i][int(d)], 1e-12)) for i, d in enumerate(code))
+
+    ranked = sorted(found, key=lambda code: (-likely(code), code))
+    pick = next((code for code in ranked if code not in wrong), ranked[0])
+    return Reading(pick, tuple(round(rows[i][int(d)], 3) for i, d in enumerate(pick)),
+                   tuple(rows))
 
 
 @dataclass
@@ -127,6 +166,9 @@ class Dialogue:
     def _sure(self, reading: Reading) -> bool:
         if self.confirm == "never":
             return True
-        if self.confirm == "always" or reading.digits in self.rejected:
+        if self.confirm == "always" or self.rejected:
+            # a code repaired after the caller said no is read back before it is taken:
+            # weighing two hearings is surer than one, but not sure enough (measured on dev:
+            # 1 % of codes accepted wrong when repaired codes were taken unread, 0.5 % when not)
             return False
         return not reading.doubtful(self.confirm_below)

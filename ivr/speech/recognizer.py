@@ -37,6 +37,9 @@ class Result:
     # one probability per digit of `digits` (all equal to `confidence` when the engine scores
     # the utterance as a whole): which digits to doubt when a code is read back
     digit_confidence: tuple[float, ...] = ()
+    # per digit, the scorer's belief in each of 0-9 (summing to 1), when it weighs them all:
+    # a second hearing of a code is weighed against the first with them
+    digit_beliefs: tuple[tuple[float, ...], ...] = ()
 
 
 class EngineStream(Protocol):
@@ -97,20 +100,23 @@ class ModelPool:
 
 
 def interpret(text: str, confidence: float, grammar: Grammar, engine: str,
-              word_confidence: tuple[float, ...] = ()) -> Result:
+              word_confidence: tuple[float, ...] = (),
+              word_beliefs: tuple[tuple[float, ...], ...] = ()) -> Result:
     digits = to_digits(text) if grammar.kind in ("digits", "free") else ""
     each = word_confidence if len(word_confidence) == len(digits) else (confidence,) * len(digits)
     return Result(text.strip(), round(confidence, 3), digits, grammar.match(text), True, engine,
-                  digit_confidence=tuple(round(p, 3) for p in each))
+                  digit_confidence=tuple(round(p, 3) for p in each),
+                  digit_beliefs=word_beliefs if len(word_beliefs) == len(digits) else ())
 
 
 def _finish(stream: EngineStream, grammar: Grammar, engine: str) -> Result:
     """The stream's final result; engines that score words one by one (Whisper) leave each
-    word's probability in `word_confidence`."""
+    word's probability in `word_confidence` and its beliefs in `word_beliefs`."""
     started = time.perf_counter()
     text, confidence = stream.finish()
     each = tuple(getattr(stream, "word_confidence", ()))
-    result = interpret(text, confidence, grammar, engine, each)
+    beliefs = tuple(getattr(stream, "word_beliefs", ()))
+    result = interpret(text, confidence, grammar, engine, each, beliefs)
     return replace(result, ms=round((time.perf_counter() - started) * 1000, 1))
 
 

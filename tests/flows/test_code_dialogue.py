@@ -35,6 +35,7 @@ from tests.speech.conftest import (  # noqa: F401  (fixtures used by name)
 
 DOUBTFUL = FIXTURES / "otp6" / "otp_016_nicolas.wav"  # 230665, heard 230365
 AGAIN = FIXTURES / "otp6" / "otp_016_nicolas_again.wav"  # 230665 said again, other recordings
+RIGHT_BUT_UNSURE = FIXTURES / "otp6" / "otp_001_nicolas.wav"  # 300059, three digits under 0.2
 SURE = FIXTURES / "otp6" / "otp_000_jackson.wav"  # 710190, every digit above 0.8
 FLOW = """
 flow: otp-by-voice
@@ -104,6 +105,7 @@ async def test_a_read_back_repairs_a_wrong_digit(
     issued("230665")
     answers = caller((1, "say", str(DOUBTFUL)), (2, "say", str(AGAIN)), (3, "keys", "1"))
     run, turns, _ = await voice_call(rig, media, FLOW, [], answers)
+    # said again over the read-back: the two hearings weighed together give 230665
     assert read_backs(turns) == [
         "I heard 2 3 0 3 6 5. Press 1 if that is right, or say it again.",
         "I heard 2 3 0 6 6 5. Press 1 if that is right, or say it again.",
@@ -124,6 +126,18 @@ async def test_keys_pressed_during_a_read_back_replace_the_spoken_code(
         "I heard 2 3 0 3 6 5. Press 1 if that is right, or say it again."]
     assert run.variables["authenticated"] == "yes"
     assert rig.audit(people.anna.id) == ["otp.issued", "otp.sent", "otp.verified"]
+
+
+async def test_1_pressed_during_a_read_back_accepts_the_code_read(
+    rig: Rig, db: Database, media: MediaPath, issued: Callable[[str], None],  # noqa: F811
+) -> None:
+    add_people(db)
+    issued("300059")
+    run, turns, _ = await voice_call(rig, media, FLOW, [],
+                                     caller((1, "say", str(RIGHT_BUT_UNSURE)), (2, "keys", "1")))
+    assert read_backs(turns) == [
+        "I heard 3 0 0 0 5 9. Press 1 if that is right, or say it again."]
+    assert run.variables["authenticated"] == "yes"
 
 
 async def test_a_code_heard_surely_is_not_read_back(

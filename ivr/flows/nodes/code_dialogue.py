@@ -54,7 +54,7 @@ async def ask_code(
     if got.mode != "speech" or not got.digits:
         return got  # keys, or nothing: as before
     talk = Dialogue(opts.confirm, opts.confirm_below, opts.max_tries)
-    step = talk.heard(Reading(got.digits, got.digit_confidence))
+    step = talk.heard(_reading(got))
     while True:
         if step is Step.ACCEPT:
             assert talk.reading is not None
@@ -66,7 +66,7 @@ async def ask_code(
             again = await ask(spoken, mode)
             if again.mode != "speech" or not again.digits:
                 return again
-            step = talk.heard(Reading(again.digits, again.digit_confidence))
+            step = talk.heard(_reading(again))
             continue
         answer = await _read_back(rt, node_id, talk, mode, length, finish_key, timeout)
         if answer is None:  # no TTS or speech any more: the keypad
@@ -74,7 +74,7 @@ async def ask_code(
         elif answer.mode != "speech" and len(answer.digits) > 1:
             return answer  # the code keyed over the read-back replaces what was heard
         elif answer.mode == "speech":
-            step = talk.answered(said=Reading(answer.digits, answer.digit_confidence))
+            step = talk.answered(said=_reading(answer))
         else:
             step = talk.answered(keys=answer.digits)
 
@@ -98,3 +98,7 @@ async def _read_back(
     except FeatureUnavailable:
         rt.speech_ok = False
         return None
+
+
+def _reading(got: Gathered) -> Reading:
+    return Reading(got.digits, got.digit_confidence, got.digit_beliefs)

@@ -35,6 +35,7 @@ MAX_SECONDS = 20  # a turn longer than this keeps only its last seconds
 PAD_MS = 300
 PUNCTUATION: tuple[str, ...] = ()  # measured: "." and "-" make greedy decoding loop
 MAX_WORD_BYTES = 1200 * 16  # a stretch longer than 1.2 s holds several words
+Scored = tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]  # per digit: sure, beliefs
 _join_lock = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class WhisperStream:
         self._audio: list[bytes] = []
         self._bytes = 0
         self.word_confidence: tuple[float, ...] = ()  # the last result's, one per digit
+        self.word_beliefs: tuple[tuple[float, ...], ...] = ()  # per digit, in each of 0-9
 
     def accept(self, pcm: bytes) -> str | None:
         self._audio.append(pcm)
@@ -108,9 +110,9 @@ class WhisperStream:
         if len(pcm) < 1600:  # under 50 ms: nothing to decode
             return "", 0.0
         pcm = normalize(pcm)  # a quiet caller is scored as well as a loud one
-        self.word_confidence = ()
+        self.word_confidence, self.word_beliefs = (), ()
         if self._grammar.kind == "digits":
-            text, each = self._engine.scored_digits(pcm, self._grammar)
+            text, (each, self.word_beliefs) = self._engine.scored_digits(pcm, self._grammar)
             self.word_confidence = each
             return text, min(each, default=0.0)
         if self._grammar.kind in ("phrases", "yesno"):
@@ -169,6 +171,12 @@ class WhisperEngine:
     def vote(self, pieces: list[bytes], answers: dict[str, list[str]],
              prompt: str) -> list[tuple[str, float]]:
         """The best answer for each piece of 8 kHz audio, and its probability."""
+        return self.weigh(pieces, answers, prompt)[0]
+
+    def weigh(self, pieces: list[bytes], answers: dict[str, list[str]],
+              prompt: str) -> tuple[list[tuple[str, float]], list[tuple[float, ...]]]:
+        """`vote`, and for each piece the models' belief in every answer (summing to 1): a
+        second hearing of a code is weighed against the first with them."""
         import numpy as np
 
         mel = scoring.features(self.model.feature_extractor,
@@ -181,15 +189,17 @@ class WhisperEngine:
         best = total.argmax(axis=1)
         sure = np.mean([np.exp(r) for r in raw], axis=0)
         labels = list(answers)
-        return [(labels[b], float(sure[i, b])) for i, b in enumerate(best)]
+        belief = np.exp(total - np.logaddexp.reduce(total, axis=1, keepdims=True))
+        return ([(labels[b], float(sure[i, b])) for i, b in enumerate(best)],
+                [tuple(round(float(p), 4) for p in row) for row in belief])
 
-    def scored_digits(self, pcm: bytes, grammar: Grammar) -> tuple[str, tuple[float, ...]]:
+    def scored_digits(self, pcm: bytes, grammar: Grammar) -> tuple[str, Scored]:
         """A code read digit by digit: each word scored alone, its probability kept (a caller
-        is asked again about the doubtful digits only); run-together digits decoded, every
-        digit then sharing the decoding's one confidence."""
+        is asked again about the doubtful digits only) with the belief in each of 0-9;
+        run-together digits decoded, every digit then sharing the decoding's one confidence."""
         spans = segments.words(pcm)
         if not spans:
-            return "", ()
+            return "", ((), ())
         expected = grammar.expected_digits
         if expected and len(spans) > expected:
             spans = segments.merge_to(spans, expected)
@@ -197,10 +207,11 @@ class WhisperEngine:
             spans = segments.split_to(pcm, spans, expected)
         if any(end - start > MAX_WORD_BYTES for start, end in spans):
             text, confidence = self.decode(pcm, grammar)
-            return text, (confidence,) * max(1, len(to_digits(text)))
-        heard = self.vote([pcm[a:b] for a, b in spans], digit_answers(self.language),
-                          digit_prompt(self.language))
-        return " ".join(w for w, _ in heard), tuple(p for _, p in heard)
+            return text, ((confidence,) * max(1, len(to_digits(text))), ())
+        heard, beliefs = self.weigh([pcm[a:b] for a, b in spans], digit_answers(self.language),
+                                    digit_prompt(self.language))
+        # digit_answers() lists the digits 0-9 in order: beliefs[i][d] is digit d's
+        return " ".join(w for w, _ in heard), (tuple(p for _, p in heard), tuple(beliefs))
 
     def choose(self, pcm: bytes, grammar: Grammar) -> tuple[str, float]:
         """One of the grammar's phrases, scored on the stretch that holds the speech."""
