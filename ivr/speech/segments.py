@@ -22,6 +22,7 @@ class SegmentConfig:
     relative: float = 0.1  # of the loud (95th percentile) level
     floor: float = 33.0  # about -60 dBFS: quieter is never speech
     margin_ms: int = 120  # weak edges ("six"'s last s) fall under the threshold: keep them
+    above_noise: float = 3.0  # amplitude ratio over the turn's noise floor (about 10 dB)
 
 
 def _levels(pcm: bytes) -> list[float]:
@@ -37,8 +38,10 @@ def words(pcm: bytes, config: SegmentConfig | None = None) -> list[tuple[int, in
     levels = _levels(pcm)
     if not levels:
         return []
-    loud = sorted(levels)[int(0.95 * (len(levels) - 1))]
-    threshold = max(loud * cfg.relative, cfg.floor)
+    ordered = sorted(levels)
+    loud = ordered[int(0.95 * (len(levels) - 1))]
+    noise = ordered[int(0.1 * (len(levels) - 1))]  # the line between words: a turn has pauses
+    threshold = max(loud * cfg.relative, cfg.floor, noise * cfg.above_noise)
     runs: list[list[int]] = []
     for i, level in enumerate(levels):
         if level <= threshold:
