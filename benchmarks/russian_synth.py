@@ -38,7 +38,7 @@ CACHE = ROOT / "var" / "russian-synth"
 VOICES = ("ru", "ru+m1", "ru+m3", "ru+m6", "ru+f2", "ru+f4", "ru+klatt")
 SPEEDS = (120, 150, 180)  # words per minute
 PITCHES = (30, 50, 70)  # espeak-ng 0-99
-SNR_DB = (30, 20, 12)  # speech RMS over line noise RMS
+SNR_DB = (30, 20, 12)  # speech RMS over line noise RMS, before the channel filter
 LEVEL_DB = (-12, -24, -36)  # speech RMS in dBFS: loud, normal and quiet lines
 DIGITS = ("ноль", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")
 YES_NO = {"да": "yes", "нет": "no"}
@@ -107,7 +107,8 @@ def mulaw(samples: np.ndarray) -> np.ndarray:
 
 
 def telephone(item: Item, cache: Path = CACHE) -> bytes:
-    """The caller's turn: 300 ms of line noise, the word at its level, 300 ms of noise."""
+    """The caller's turn: 300 ms of line noise (hiss and mains buzz harmonics), the word at its
+    level, 300 ms of noise; all of it through the telephone band and G.711 mu-law."""
     rng = np.random.default_rng(item.seed)
     speech = np.frombuffer(clean(item, cache), dtype="<i2").astype(np.float64)
     rms = float(np.sqrt(np.mean(speech ** 2))) or 1.0
@@ -116,9 +117,17 @@ def telephone(item: Item, cache: Path = CACHE) -> bytes:
     audio = np.concatenate([pad, speech, pad])
     noise_rms = 32768 * 10 ** ((item.level_db - item.snr_db) / 20)
     t = np.arange(audio.size) / 8000
-    hum = np.sqrt(2) * np.sin(2 * np.pi * 50 * t + rng.uniform(0, 2 * np.pi))
-    audio += noise_rms * (0.9 * rng.normal(0, 1, audio.size) + 0.43 * hum)
-    return bytes(np.clip(mulaw(audio), -32768, 32767).astype("<i2").tobytes())
+    buzz = sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) for f in (350, 450, 550))
+    audio += noise_rms * (0.9 * rng.normal(0, 1, audio.size) + 0.25 * buzz)
+    return bytes(np.clip(mulaw(band(audio)), -32768, 32767).astype("<i2").tobytes())
+
+
+def band(audio: np.ndarray, low: float = 300.0, high: float = 3400.0) -> np.ndarray:
+    """The telephone channel's pass band: the line's noise goes through it as the voice does."""
+    spectrum = np.fft.rfft(audio)
+    hz = np.fft.rfftfreq(audio.size, 1 / 8000)
+    spectrum[(hz < low) | (hz > high)] = 0
+    return np.asarray(np.fft.irfft(spectrum, audio.size))
 
 
 def grammars() -> dict[str, Grammar]:
