@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     )
     default_region: str = Field("US", description="region for caller IDs without a country code")
     agent_fallback: str | None = Field(
-        "queue-general",
+        "queue-agents",
         description="IVR_TRANSFER_TO for callers the IVR cannot serve (database down); unset = "
         "apologise and hang up",
     )

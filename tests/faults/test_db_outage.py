@@ -23,7 +23,7 @@ from tests.processes import IVR, Served, env_for
 pytestmark = pytest.mark.postgres
 DNIS = "18005550100"  # main-en
 APOLOGY = "IVR plays ivr/sorry-connecting-agent"
-TRANSFER = "IVR transfers the caller to queue-general"
+TRANSFER = "IVR transfers the caller to queue-agents"
 # billing, balance, an account number: the account lookup needs the database (the menus before
 # it are served from memory; the caller lookup degrades to "unknown caller" like a dead CRM)
 TO_ACCOUNT_LOOKUP = ("dtmf:1", "dtmf:1", "dtmf:1234567#")
