@@ -5,6 +5,10 @@ callers run in this process (Asterisk's side through `ivr.phone.make_emulator`: 
 AudioSocket connection per media turn, 20 ms frames in real time). Mix:
   keypad  an unknown caller: main menu 2 (outages), then 9 at "anything else?" (goodbye)
   known   the demo customer (CRM lookup, greeting), then the same keys
+  anytime an unknown caller who presses 2 once, at a random moment 0-9 s into the call (during
+          the lookup, the welcome, a hand-over or the menu), and hangs up 8 s later; the key
+          counts as acted on when the stored interaction reached the outage node. With
+          --one-session the server holds each call's AudioSocket between turns.
   speech  keys 2 at the main menu, then says "no" (a real recording from
           ../shared/speech/commands-dev) at "anything else?"; skipped when that folder is absent
 A key is pressed as soon as its menu's AudioSocket is connected (the caller does not wait for
@@ -17,26 +21,24 @@ and the key -> action histogram from its own /metrics are printed beside; the tr
 figure is benchmarks/agi_concurrency.py's ivr runner at the same N.
 
     .venv/bin/python benchmarks/load.py --callers 100 300 [--over 10] [--db URL]
-           [--mix keypad=80,known=15,speech=5]
+           [--mix keypad=80,known=15,speech=5] [--one-session --mix anytime=1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import logging
 import random
-import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from load_server import ROOT, Server, quantile_from_buckets, reached
 
 from ivr.phone import make_emulator, prompt_lookup
 from ivr.telephony.agi import parse_command_line
@@ -45,8 +47,6 @@ from ivr.telephony.emulator.agi_emulator import AgiEmulator
 from ivr.telephony.emulator.agi_events import CommandReceived
 from ivr.telephony.emulator.audiosocket_media import load_wav
 
-ROOT = Path(__file__).resolve().parents[1]
-IVR = str(Path(sys.executable).parent / "ivr")
 SPEECH = ROOT.parent / "shared" / "speech" / "commands-dev"
 MAIN_LINE, KNOWN = "18005550100", "+12125550101"
 REACT_S = 3.0
@@ -66,99 +66,7 @@ class Result:
     seconds: float = 0.0
     error: str = ""
     heard: list[str] = field(default_factory=list)  # the IVR's announcements, for --show-off
-
-
-class Server:
-    """`ivr serve` in a temporary folder, with demo data."""
-
-    def __init__(self, db: str | None, one_session: bool) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="ivr-load-"))
-        (self.tmp / "var").mkdir()
-        self.ports = {name: str(_free_port()) for name in
-                      ("IVR_AGI_PORT", "IVR_AUDIOSOCKET_PORT", "IVR_HTTP_PORT")}
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_")}
-        speech_cache = ROOT / "var" / "speech"
-        self.env.update(self.ports, IVR_DATABASE_URL=db or f"sqlite:///{self.tmp}/var/ivr.db",
-                        IVR_PROMPTS_DIR=str(ROOT / "prompts"),
-                        IVR_DIALPLANS_DIR=str(ROOT / "dialplans"),
-                        IVR_AGI_MAX_CONNECTIONS="5000", IVR_AGI_MAX_CONNECTIONS_PER_PEER="5000",
-                        IVR_MEDIA_ONE_SESSION="1" if one_session else "0")
-        if speech_cache.is_dir():
-            self.env["IVR_SPEECH_CACHE_DIR"] = str(speech_cache)
-        self.log = self.tmp / "serve.log"
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        for args in (["db", "upgrade"], ["demo", "load"]):
-            subprocess.run([IVR, *args], cwd=self.tmp, env=self.env, check=True,
-                           capture_output=True, timeout=120)
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen([IVR, "serve"], cwd=self.tmp, env=self.env,
-                                         stdout=out, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 180
-        while "admin API on" not in self.log.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"ivr serve did not start:\n{self.log.read_text()[-2000:]}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def cpu_seconds(self) -> float:
-        assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mib(self) -> float:
-        assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def errors(self) -> int:
-        return sum(" ERROR " in line or '"level": "ERROR"' in line
-                   for line in self.log.read_text(errors="replace").splitlines())
-
-    def histogram(self) -> dict[float, float]:
-        text = httpx.get(f"http://127.0.0.1:{self.ports['IVR_HTTP_PORT']}/metrics",
-                         timeout=30).text
-        found = re.findall(r'ivr_key_to_action_seconds_bucket\{le="([^"]+)"\} (\S+)', text)
-        return {float(le): float(count) for le, count in found}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def quantile_from_buckets(before: dict[float, float], after: dict[float, float],
-                          q: float) -> float | None:
-    """The q-quantile (ms) of the observations made between two scrapes, read from the
-    cumulative buckets with linear interpolation, as Prometheus' histogram_quantile does."""
-    bounds = sorted(after)
-    counts = [after[b] - before.get(b, 0.0) for b in bounds]
-    total = counts[-1] if counts else 0.0
-    if total <= 0:
-        return None
-    rank, low, below = q * total, 0.0, 0.0
-    for bound, cumulative in zip(bounds, counts, strict=True):
-        if cumulative >= rank:
-            if bound == float("inf"):
-                return low * 1000
-            share = (rank - below) / max(cumulative - below, 1e-9)
-            return (low + (bound - low) * share) * 1000
-        low, below = bound, cumulative
-    return None
+    interaction: str | None = None
 
 
 class Caller:
@@ -199,9 +107,15 @@ class Caller:
                 call.cancel()
         self.result.seconds = time.monotonic() - started
         self.result.heard = self.announced()
+        self.result.interaction = self.emu.call.variables.get("IVR_INTERACTION_ID")
         return self.result
 
     async def _drive(self, call: asyncio.Future[Any]) -> None:
+        if self.kind == "anytime":
+            await asyncio.sleep(random.uniform(0.0, 9.0))
+            self.emu.press("2")
+            await asyncio.sleep(8.0)
+            return
         for prompt, key, expect in KEYS:
             if not await self._until_listening(prompt, call):
                 self.result.off_path = True
@@ -215,9 +129,7 @@ class Caller:
                 self.result.lost += 1
                 self.result.off_path = True
                 return
-            await self._until_announced(seen, call)
-            after = " ".join(self.announced()[seen:])
-            if expect not in after:
+            if not await self._until_announced(seen, expect, call):
                 self.result.off_path = True
                 return
 
@@ -231,27 +143,44 @@ class Caller:
             await asyncio.sleep(0.01)
         return False
 
-    async def _until_announced(self, seen: int, call: asyncio.Future[Any]) -> None:
-        deadline = time.monotonic() + REACT_S
-        while len(self.announced()) <= seen and not call.done() and time.monotonic() < deadline:  # noqa: ASYNC110 (polls the log)
-            await asyncio.sleep(0.01)
+    async def _until_announced(self, seen: int, expect: str, call: asyncio.Future[Any]) -> bool:
+        """Whether an announcement after the first `seen` mentions `expect` within the time a
+        reaction may take (the IVR may first say what it heard)."""
+        deadline = time.monotonic() + SPEECH_REACT_S
+        while time.monotonic() < deadline and not call.done():
+            if any(expect in said for said in self.announced()[seen:]):
+                return True
+            await asyncio.sleep(0.02)
+        return any(expect in said for said in self.announced()[seen:])
 
     async def _reaction(self, since: float, within: float = REACT_S) -> float | None:
-        """ms from `since` (loop time) to the IVR's next action, None after `within` s."""
-        loop = asyncio.get_running_loop()
+        """ms from `since` (the emulator's clock, ms) to the IVR's next action, None after
+        `within` s. Taken from the emulator's event times, not from when this task wakes."""
         media = agi_audiosocket.caller_media(self.emu.call)
-        connection, commands = media.current, len(self.emu.events.of(CommandReceived))
+        connection, clock = media.current, self.emu.call.clock
         heard = connection.heard_seconds if connection is not None else 0.0
-        while loop.time() - since < within:
-            if len(self.emu.events.of(CommandReceived)) > commands or (
-                    connection is not None and (connection.ended.is_set() or (
-                        within == SPEECH_REACT_S and connection.heard_seconds > heard + 0.1))):
-                return (loop.time() - since) * 1000
-            await asyncio.sleep(0.002)
+        command = asyncio.ensure_future(self.emu.events.wait_for(
+            CommandReceived, lambda e: e.t_ms >= since, within=within))
+        waits: set[asyncio.Future[Any]] = {command}
+        if connection is not None:
+            waits.add(asyncio.ensure_future(connection.ended.wait()))
+        if within == SPEECH_REACT_S and connection is not None:
+            waits.add(asyncio.ensure_future(_more_audio(connection, heard)))
+        try:
+            done, _ = await asyncio.wait(waits, timeout=within,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+        if command in done and command.exception() is None:
+            return float(command.result().t_ms - since)
+        if done and not all(w.cancelled() or w.exception() for w in done):
+            return clock.now() - since
         return None
 
     async def _press(self, key: str) -> float | None:
-        since = asyncio.get_running_loop().time()
+        since = self.emu.call.clock.now()
         self.emu.press(key)
         took = await self._reaction(since)
         if took is not None:
@@ -264,10 +193,18 @@ class Caller:
         if media.current is not None:  # a speaker waits for the question, then answers
             await agi_audiosocket.prompt_finished(media.current)
         await media.speak(load_wav(self.speech))
-        took = await self._reaction(asyncio.get_running_loop().time(), SPEECH_REACT_S)
+        took = await self._reaction(self.emu.call.clock.now(), SPEECH_REACT_S)
         if took is not None:
             self.result.speech_ms.append(took)
         return took
+
+
+async def _more_audio(connection: Any, heard: float) -> None:
+    """Returns once the server plays something new on this connection (a question back)."""
+    while True:
+        if connection.heard_seconds > heard + 0.1:
+            return
+        await asyncio.sleep(0.02)
 
 
 def pick_kinds(n: int, mix: dict[str, int], speech: list[Path]) -> list[str]:
@@ -312,7 +249,7 @@ def transport_only(n: int) -> str:
 
 
 def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str, Any]:
-    server = Server(args.db, one_session=False)
+    server = Server(args.db, args.one_session, asyncio_debug=args.asyncio_debug)
     server.start()
     try:
         errors_before, cpu_before = server.errors(), server.cpu_seconds()
@@ -335,19 +272,23 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
         cpu = server.cpu_seconds() - cpu_before
         hist_after = server.histogram()
         errors = server.errors() - errors_before
+        slow = server.slow_callbacks()
     finally:
         server.stop()
     keys = [ms for r in results for ms in r.key_ms]
+    anytime = [r for r in results if r.kind == "anytime"]
+    acted = sum(reached(server.url, r.interaction, "outage") for r in anytime)
+    lost = sum(r.lost for r in results) + len(anytime) - acted
     call_minutes = sum(r.seconds for r in results) / 60
     return {
         "n": n, "keys": keys, "speech": [ms for r in results for ms in r.speech_ms],
-        "lost": sum(r.lost for r in results), "off": sum(r.off_path for r in results),
+        "lost": lost, "off": sum(r.off_path for r in results) + len(anytime) - acted,
         "failed": sum(bool(r.error) for r in results),
         "strays": [r for r in results if r.off_path or r.error],
         "cpu_per_min": cpu / call_minutes if call_minutes else 0.0, "rss": max(peak),
         "errors": errors, "server_p": [quantile_from_buckets(hist_before, hist_after, q)
                                        for q in (0.5, 0.95, 0.99)],
-        "transport": transport_only(n) if args.transport else "-",
+        "transport": transport_only(n) if args.transport else "-", "slow": slow,
     }
 
 
@@ -360,9 +301,16 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--show-off", action="store_true",
                         help="print what calls off their path heard")
+    parser.add_argument("--one-session", action="store_true",
+                        help="IVR_MEDIA_ONE_SESSION=1 on the server (use with the anytime mix: "
+                        "the other callers follow the per-turn console lines)")
+    parser.add_argument("--asyncio-debug", action="store_true",
+                        help="run the server with PYTHONASYNCIODEBUG=1 and list slow callbacks")
     parser.add_argument("--no-transport", dest="transport", action="store_false",
                         help="skip the transport-only reference run")
     args = parser.parse_args()
+    # a caller's frame pump meeting a server that already closed: expected, not news
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
     mix = {k: int(v) for k, v in (part.split("=") for part in args.mix.split(","))}
     print(f"{'callers':>7} {'key->action p50/p95/p99 ms':>27} {'server /metrics':>16} "
           f"{'speech p95':>10} {'lost':>5} {'off path':>8} {'failed':>6} {'CPU s/call-min':>14} "
@@ -375,6 +323,10 @@ def main() -> None:
         print(f"{n:>7} {ours:>27} {theirs:>16} {fmt(pct(row['speech'], 0.95)):>10} "
               f"{row['lost']:>5} {row['off']:>8} {row['failed']:>6} {row['cpu_per_min']:>14.2f} "
               f"{row['rss']:>7.0f} {row['errors']:>6} {row['transport']:>17}", flush=True)
+        for line in row["slow"][:20]:
+            print(f"        slow: {line[-160:]}")
+        if row["slow"]:
+            print(f"        {len(row['slow'])} callbacks held the loop over 100 ms")
         for stray in row["strays"] if args.show_off else []:
             print(f"        off: {stray.kind} lost={stray.lost} {stray.error} {stray.heard}")
         if keys:

@@ -86,16 +86,14 @@ class HoldingLink:
         self._acted()
         if not self.holds:
             async with audiosocket(self, self._path) as session:
-                try:
-                    yield session
-                finally:
-                    self._keep_unread(session)
+                yield session  # unread keys are kept by ended()
             return
         if self._session is None or self._session.closed.is_set():
             await self.release()
             stack = contextlib.AsyncExitStack()
             self._session = await stack.enter_async_context(audiosocket(self._link, self._path))
             self._stack, self._last = stack, self._session  # (opened on the raw link)
+        self._session.discard_audio()
         try:
             yield self._session
         except BaseException:
@@ -122,8 +120,9 @@ class HoldingLink:
     def opened(self, session: AudioSocketSession) -> None:
         self._last = session
 
-    def ended(self) -> None:
+    def ended(self, session: AudioSocketSession) -> None:
         self._acted()
+        self._keep_unread(session)  # keys over a spoken text or after a result wait for a gather
 
     def _acted(self) -> None:
         """The IVR does its next thing: the time since the caller's last key is observed."""

@@ -89,8 +89,12 @@ class MediaPath:
 
 
 def media_turn(link: Any, path: MediaPath) -> contextlib.AbstractAsyncContextManager[Any]:
-    """The turn's media channel: the EAGI session when there is one, else an AudioSocket."""
-    return eagi_turn(path.eagi) if path.eagi is not None else audiosocket(link, path)
+    """The turn's media channel: the EAGI session when there is one, else the call's AudioSocket
+    (through its link when that keeps keys between turns, see held.py)."""
+    if path.eagi is not None:
+        return eagi_turn(path.eagi)
+    holder = getattr(link, "media_hooks", None)
+    return holder.turn() if holder is not None else audiosocket(link, path)
 
 
 @contextlib.asynccontextmanager
@@ -122,7 +126,7 @@ async def audiosocket(link: Any, path: MediaPath) -> AsyncIterator[AudioSocketSe
     finally:
         metrics.AUDIOSOCKET_ACTIVE.dec()
         if hooks is not None:
-            hooks.ended()  # the prompt stops, the session ends: the caller hears that
+            hooks.ended(session)  # the prompt stops, the session ends: the caller hears that
         await session.hangup()
         await app  # returns once Asterisk sees 0x00; CallHangup if the caller left
 

@@ -129,6 +129,15 @@ class AudioSocketSession:
             raise CallHangup(f"AudioSocket {self.uuid} is closed ({self.close_reason})")
         return stop.is_set()
 
+    def discard_audio(self) -> None:
+        """Forget the caller's audio received so far (a held session's new turn listens to
+        what is said from now on, not to what was said over earlier prompts)."""
+        while not self._frames.empty():
+            frame = self._frames.get_nowait()
+            if frame is None:  # the end marker stays for the readers
+                self._frames.put_nowait(None)
+                return
+
     def stop_playback(self) -> None:
         """Barge-in: drop pending output at once; the running and queued play() return False."""
         self._stop.set()
