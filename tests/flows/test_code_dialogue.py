@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from ivr.call.media import MediaPath
+from ivr.call.session import Turn
 from ivr.store.db import Database
 from ivr.telephony.emulator import agi_audiosocket
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
+from ivr.telephony.emulator.audiosocket import AudioSocketCaller
 from ivr.telephony.emulator.audiosocket_media import load_wav
 from tests.customers.conftest import add_people
 from tests.flows.caller_rig import Rig
@@ -56,7 +58,7 @@ nodes:
 Answer = Callable[[AgiEmulator], Awaitable[None]]
 
 
-async def _turn(emu: AgiEmulator, number: int) -> agi_audiosocket.AudioSocketCaller:
+async def _turn(emu: AgiEmulator, number: int) -> AudioSocketCaller:
     """The call's `number`-th AudioSocket connection (1 = the first), once it is open."""
     line = agi_audiosocket.caller_media(emu.call)
     while len(line.connections) < number or line.current is not line.connections[number - 1]:
@@ -86,8 +88,8 @@ def caller(*answers: tuple[int, str, str]) -> Answer:
     return run
 
 
-def read_backs(turns: list[object]) -> list[str]:
-    return [t.detail["text"] for t in turns if t.kind == "say"]  # type: ignore[attr-defined]
+def read_backs(turns: list[Turn]) -> list[str]:
+    return [t.detail["text"] for t in turns if t.kind == "say"]
 
 
 @pytest.fixture
@@ -138,6 +140,22 @@ async def test_1_pressed_during_a_read_back_accepts_the_code_read(
     assert read_backs(turns) == [
         "I heard 3 0 0 0 5 9. Press 1 if that is right, or say it again."]
     assert run.variables["authenticated"] == "yes"
+
+
+async def test_after_max_tries_spoken_codes_the_caller_is_asked_for_keys(
+    rig: Rig, db: Database, media: MediaPath, issued: Callable[[str], None],  # noqa: F811
+) -> None:
+    people = add_people(db)
+    issued("230665")
+    answers = caller((1, "say", str(DOUBTFUL)), (2, "say", str(AGAIN)), (3, "keys", "230665"))
+    flow = FLOW.replace("max_tries: 2", "max_tries: 1")
+    run, turns, _ = await voice_call(rig, media, flow, [], answers)
+    assert read_backs(turns) == [
+        "I heard 2 3 0 3 6 5. Press 1 if that is right, or say it again."]
+    played = [t.detail.get("prompt") for t in turns if t.kind == "play"]
+    assert "ivr/please-use-keypad" in played  # the second spoken code is not listened to
+    assert run.variables["authenticated"] == "yes"
+    assert rig.audit(people.anna.id) == ["otp.issued", "otp.sent", "otp.verified"]
 
 
 async def test_a_code_heard_surely_is_not_read_back(

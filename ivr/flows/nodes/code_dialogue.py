@@ -50,6 +50,9 @@ async def ask_code(
         return await rt.ask(said, mode=how, max_digits=length, finish_key=finish_key,
                             timeout=timeout)
 
+    keys_only = f"keys-only:{node_id}"  # this node gave up on speech for the call
+    if rt.ctx.state.get(keys_only):
+        return await ask(spoken, "dtmf")
     got = await ask(spoken, mode)
     if got.mode != "speech" or not got.digits:
         return got  # keys, or nothing: as before
@@ -61,6 +64,7 @@ async def ask_code(
             return replace(got, digits=talk.reading.digits)
         if step is Step.KEYPAD:
             rt.record(node_id, "confirm", "keypad")
+            rt.ctx.state[keys_only] = True  # its retries, if any, take keys too
             return await ask(Spoken(prompt=rt.defaults.keypad_prompt), "dtmf")
         if step is Step.ASK_AGAIN:
             again = await ask(spoken, mode)
