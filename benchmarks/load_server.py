@@ -33,8 +33,9 @@ class Server:
         self.env.update(self.ports, IVR_DATABASE_URL=self.url,
                         IVR_PROMPTS_DIR=str(ROOT / "prompts"),
                         IVR_DIALPLANS_DIR=str(ROOT / "dialplans"),
-                        IVR_AGI_MAX_CONNECTIONS="5000", IVR_AGI_MAX_CONNECTIONS_PER_PEER="5000",
-                        IVR_MEDIA_ONE_SESSION="1" if one_session else "0")
+                        IVR_AGI_MAX_CONNECTIONS="5000", IVR_AGI_MAX_CONNECTIONS_PER_PEER="5000")
+        if one_session:  # (unset otherwise: a server from before the setting runs too)
+            self.env["IVR_MEDIA_ONE_SESSION"] = "1"
         if asyncio_debug:  # logs every callback that holds the loop over 100 ms
             self.env["PYTHONASYNCIODEBUG"] = "1"
         if speech_cache.is_dir():
