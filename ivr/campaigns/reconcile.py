@@ -1,9 +1,11 @@
 """After a restart (or an AMI link loss): settle attempts nobody is tracking, without redialling.
 
 Each 'dialing' contact that is ours or whose lease expired is looked up in CoreShowChannels by
-the ChannelId we sent: a live channel is followed until its Hangup; a gone one is settled from
-what the attempt row says (the notify flow writes AMD and the key pressed there), as 'unknown'
-when nothing is known. The contact then follows the retry rules with its NEXT attempt number.
+the ChannelId we sent: a live channel is followed until its Hangup and, when our flow never had
+it, settled by its OriginateResponse Reason (sent to every session, so ours too); a gone one is
+settled from what the attempt row says (the notify flow writes AMD and the key pressed there),
+as 'unknown' when nothing is known. The contact then follows the retry rules with its NEXT
+attempt number.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ivr.store.domain import DialClaim
 from ivr.telephony.ami_codec import Message
+from ivr.telephony.ami_originate import HANGUP_GRACE_S, status_of
 from ivr.telephony.errors import AmiError
 
 if TYPE_CHECKING:
@@ -72,30 +75,61 @@ class Reconciler:
             # Notice-only contact claimed before the crash: send (at least once).
             await self.d._notice(claim)
             return
-        if attempt.channel_id in live or attempt.channel_id + "-b" in live:
+        ended = _Ending(attempt.channel_id)
+        if attempt.channel_id in live or ended.callee in live:
             log.info("adopting live call %s of contact %d", attempt.channel_id, claim.contact.id)
-            await self._follow(attempt.channel_id)
+            await self._follow(ended)
         current = await self.d.db_call(self.d.repo.attempt, attempt.id)
-        answered = current.amd is not None or current.response is not None
-        await self.d.settle(claim, "answered" if answered else "unknown", None)
+        if current.amd is not None or current.response is not None:
+            await self.d.settle(claim, "answered", ended.cause)
+        elif ended.reason is None:
+            await self.d.settle(claim, "unknown", ended.cause)
+        else:
+            await self.d.settle(claim, status_of(ended.reason, ended.cause).value, ended.cause)
 
-    async def _follow(self, channel_id: str) -> None:
-        """Until the channel hangs up (or is no longer listed, if its Hangup was missed)."""
-        gone = asyncio.Event()
-
-        def on_hangup(msg: Message) -> None:
-            if msg.get("Uniqueid") == channel_id:
-                gone.set()
-
-        unsubscribe = self.d.ami.subscribe(on_hangup, "Hangup")
+    async def _follow(self, ended: _Ending) -> None:
+        """Until the channel hangs up (or is no longer listed, if its Hangup was missed), then
+        a short grace for the OriginateResponse, which Asterisk sends after the Hangups."""
+        unsubscribe = self.d.ami.subscribe(ended.on_event, "*")
         try:
-            while not gone.is_set():
+            while not ended.gone.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.d.config.lease_s / 3):
-                        await gone.wait()
-                    return
+                        await ended.gone.wait()
+                    break
                 with contextlib.suppress(AmiError):
-                    if channel_id not in await self._live_ids():
-                        return
+                    if ended.channel_id not in await self._live_ids():
+                        break
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(HANGUP_GRACE_S):
+                    await ended.responded.wait()
         finally:
             unsubscribe()
+
+
+class _Ending:
+    """What Asterisk tells every AMI session about an adopted call's end: the legs' Hangup
+    causes and the OriginateResponse of the dead dialer's session. That response carries the
+    dead session's ActionID, so it is matched by its Uniqueid, our ChannelId
+    (traces/ami-adopt-calls-of-dead-dialer.txt)."""
+
+    def __init__(self, channel_id: str) -> None:
+        self.channel_id, self.callee = channel_id, channel_id + "-b"
+        self.causes: dict[str, int] = {}
+        self.reason: int | None = None
+        self.gone, self.responded = asyncio.Event(), asyncio.Event()
+
+    @property
+    def cause(self) -> int | None:
+        """The callee leg's cause when non-zero, else ours (as for a call we placed)."""
+        return self.causes.get(self.callee) or self.causes.get(self.channel_id)
+
+    def on_event(self, msg: Message) -> None:
+        uid = msg.get("Uniqueid")
+        if msg.name == "OriginateResponse" and uid == self.channel_id:
+            self.reason = int(msg.get("Reason", "0") or 0)
+            self.responded.set()
+        elif msg.name == "Hangup" and uid in (self.channel_id, self.callee):
+            self.causes[uid] = int(msg.get("Cause", "0") or 0)
+            if uid == self.channel_id:
+                self.gone.set()

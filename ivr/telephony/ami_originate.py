@@ -35,6 +35,11 @@ _BY_REASON = {4: OriginateStatus.ANSWERED, 5: OriginateStatus.BUSY,
 _BY_CAUSE = {21: OriginateStatus.REJECTED, 20: OriginateStatus.UNAVAILABLE}
 
 
+def status_of(reason: int, cause: int | None) -> OriginateStatus:
+    """An OriginateResponse's Reason, with the legs' hangup cause for Reason 0, as a status."""
+    return _BY_REASON.get(reason) or _BY_CAUSE.get(cause or 0, OriginateStatus.FAILED)
+
+
 @dataclass(frozen=True)
 class OriginateOutcome:
     status: OriginateStatus
@@ -155,8 +160,8 @@ class OriginateHandle:
         assert self._pending is not None
         reason, response = self._pending
         cause = self._cause()
-        status = _BY_REASON.get(reason) or _BY_CAUSE.get(cause or 0, OriginateStatus.FAILED)
-        return OriginateOutcome(status, reason, response, self.channel, cause, dict(self.causes))
+        return OriginateOutcome(status_of(reason, cause), reason, response, self.channel, cause,
+                                dict(self.causes))
 
     def _finish(self, outcome: OriginateOutcome) -> None:
         if self._grace is not None:

@@ -156,7 +156,10 @@ class EmulatedCall:
             headers += [("Application", self.req.application), ("Data", self.req.data)]
         else:
             headers += [("Context", self.req.context), ("Exten", self.req.exten)]
-        headers += [("Reason", str(reason)), ("Uniqueid", self.a.uniqueid if ok else "<unknown>"),
+        # A failed originate names the ChannelId we asked for, if any (ami-adopt-calls-of-
+        # dead-dialer.txt, ami-originate-busy-least-privilege-user.txt), else <unknown>.
+        uid = self.a.uniqueid if ok else (self.req.channel_id or "<unknown>")
+        headers += [("Reason", str(reason)), ("Uniqueid", uid),
                     ("CallerIDNum", self.req.caller_num or "<unknown>")]
         if self.req.caller_name or not self.req.application:
             headers.append(("CallerIDName", self.req.caller_name or "<unknown>"))
