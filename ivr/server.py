@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -63,15 +64,34 @@ async def _listen(stack: contextlib.AsyncExitStack, start: Closer, stop: Closer,
     stack.push_async_callback(stop)
 
 
-async def _media_path(settings: Settings, server: AudioSocketServer) -> MediaPath:
-    """Speech for calls: the AudioSocket address Asterisk dials and the recognizers, loaded now
-    (not on the first caller); a language without an engine is one line naming the fix."""
+def _media_path(settings: Settings, server: AudioSocketServer) -> MediaPath:
+    """Speech for calls: the AudioSocket address Asterisk dials and the recognizers (loaded
+    by `_preload` once every listener is up)."""
     host = settings.audiosocket_advertise or (
         f"{_reachable(settings.audiosocket_host)}:{server.port}")
-    path = MediaPath.from_settings(server, host, settings)
-    for problem in await path.preload(LANGUAGES):
-        log.warning("%s", problem)
-    return path
+    return MediaPath.from_settings(server, host, settings)
+
+
+async def _preload(stack: contextlib.AsyncExitStack, path: MediaPath) -> None:
+    """Load the speech engines in the background, not on the first caller and not before
+    FastAGI listens: loading takes seconds (14-17 s on the lab) and calls arriving meanwhile
+    (notify calls answered right after a restart) must not be refused. A speech turn waits
+    for its engine (bounded); keys work at once. A language without an engine is one line
+    naming the fix."""
+
+    async def load() -> None:
+        started = time.monotonic()
+        for problem in await path.preload(LANGUAGES):
+            log.warning("%s", problem)
+        log.info("speech models: preload finished in %.1f s", time.monotonic() - started)
+
+    task = asyncio.create_task(load(), name="speech-preload")
+
+    async def cancel() -> None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    stack.push_async_callback(cancel)
 
 
 def _reachable(host: str) -> str:
@@ -117,7 +137,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
         media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
         await _listen(stack, media.start, media.close, "AudioSocket", settings.audiosocket_host,
                       settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
-        speech = await _media_path(settings, media)
+        speech = _media_path(settings, media)
         live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen
         inbound = make_call_handler(db, settings, live=live, media=speech)
         handler = logged_calls(with_notify(db, inbound, media=speech))
@@ -139,6 +159,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
         http = _EmbeddedUvicorn(config)
         http_task = asyncio.create_task(http.serve(sockets=[http_sock]), name="admin-http")
         _announce(settings, agi.port, media.port, pbx)
+        await _preload(stack, speech)
         if on_ready is not None:
             on_ready()
         await stop.wait()

@@ -51,6 +51,10 @@ class MediaPath:
     confirm_below: float = 0.0  # confidence under which a menu choice is confirmed
     eagi: EagiSession | None = None
     one_session: bool = False  # hold the AudioSocket between turns (see ivr/call/held.py)
+    # How long a speech turn waits for its engine while `preload` runs after start-up (calls
+    # are taken at once; keys work meanwhile); past it the turn falls back to the keypad.
+    model_wait: float = 30.0
+    loading: bool = False  # `preload` is running (for /api/ready)
 
     @property
     def streams_prompts(self) -> bool:
@@ -78,13 +82,17 @@ class MediaPath:
         if self.pool is None:
             return ["speech: no recognizer configured; speech menus use the keypad"]
         problems = []
-        for language in languages:
-            try:
-                engine = await self.pool.get(language)
-            except SpeechError as err:
-                problems.append(f"speech ({language}): {err}")
-                continue
-            log.info("speech (%s): %s ready", language, engine.name)
+        self.loading = True
+        try:
+            for language in languages:
+                try:
+                    engine = await self.pool.get(language)
+                except SpeechError as err:
+                    problems.append(f"speech ({language}): {err}")
+                    continue
+                log.info("speech (%s): %s ready", language, engine.name)
+        finally:
+            self.loading = False
         return problems
 
 
@@ -186,9 +194,14 @@ class SpeechTurn:
         if self.path.pool is None:
             raise FeatureUnavailable("no speech recognizer configured")
         try:
-            engine = await self.path.pool.get(self.language)
+            async with asyncio.timeout(self.path.model_wait):
+                engine = await self.path.pool.get(self.language)
         except SpeechError as err:
             raise FeatureUnavailable(str(err)) from None
+        except TimeoutError:
+            raise FeatureUnavailable(
+                f"speech ({self.language}): engine still loading after "
+                f"{self.path.model_wait:.0f} s") from None
         return Recognizer(engine, grammar)
 
     async def prompt_audio(self, prompt: str | None) -> bytes | None:

@@ -25,7 +25,13 @@ def test_health_is_live_without_a_token(running: Served) -> None:
     assert response.json()["status"] == "ok"
 
 
+def speech_loaded(served: Served) -> None:
+    """`ivr serve` takes calls at once and loads the speech engines after (test_startup_order)."""
+    wait_for_log(served.log, "speech models: preload finished", 120)
+
+
 def test_ready_when_database_ami_and_speech_are(running: Served) -> None:
+    speech_loaded(running)
     response = get(running, "/api/ready")
     assert response.status_code == 200, response.text
     body = response.json()
@@ -37,6 +43,7 @@ def test_ready_when_database_ami_and_speech_are(running: Served) -> None:
 # Nothing listens on port 1: the AMI link cannot log in.
 @pytest.mark.parametrize("server_env", [{"IVR_AMI_URL": "ami://ivr:s@127.0.0.1:1"}])
 def test_not_ready_while_ami_is_down(running: Served) -> None:
+    speech_loaded(running)
     response = get(running, "/api/ready")
     assert response.status_code == 503, response.text
     assert response.json()["failed"] == ["ami"]
@@ -54,7 +61,9 @@ def pg_served(tmp_path: Path, ports: dict[str, str]) -> Iterator[tuple[Served, s
                                 stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_log(log_path, "admin API on", seconds=60)
-        yield Served(proc, ports, tmp_path), url
+        served = Served(proc, ports, tmp_path)
+        speech_loaded(served)
+        yield served, url
     finally:
         proc.kill()
         proc.wait()

@@ -74,6 +74,8 @@ def _speech(media: Any) -> dict[str, str]:
     if media is None or media.pool is None:
         return {"status": "not configured"}
     loaded = media.pool.loaded()
+    if not loaded and getattr(media, "loading", False):
+        return {"status": "fail", "detail": "speech engines still loading (keys work meanwhile)"}
     if not loaded:
         return {"status": "fail", "detail": "no speech engine loaded (see the start-up log)"}
     return {"status": "ok", "detail": ", ".join(f"{lang}: {e.name}" for lang, e in
