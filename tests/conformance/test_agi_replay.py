@@ -39,6 +39,15 @@ CALLER_FILES: dict[str, list[Step]] = {
 }
 
 
+# Traces recorded on the shipped [ivr-notify] (header says so, no Scenario line): the variables
+# the dialplan set before AGI() and the lab callee's keys, at the times the trace saw them.
+NOTIFY: dict[str, tuple[dict[str, str], list[Step]]] = {
+    "agi-notify-after-amd.txt": (
+        {"IVR_CHANNEL_ID": "ivr-c2732c2a-8f3b-4203-aafe-5529378101af-a", "AMDSTATUS": "HUMAN"},
+        [At(4780), Press("1"), At(9233), Press("1234#")]),
+}
+
+
 def directions(tr: transcript.Transcript) -> tuple[str, str]:
     if "caller-side" in tr.name:
         return "AST->CALLER", "CALLER->AST"
@@ -54,9 +63,10 @@ def trace_environment(tr: transcript.Transcript) -> AgiEnvironment:
 def profile_from(tr: transcript.Transcript, env: AgiEnvironment) -> CallProfile:
     scenario = next((h for h in tr.header if h.startswith("Scenario:")), "Variables=[]")
     variables = dict(ast.literal_eval(scenario.split("Variables=", 1)[1]))
+    variables.update(NOTIFY.get(tr.name, ({}, []))[0])
     return CallProfile(
-        channel=env.channel, uniqueid=env.uniqueid, callerid=env.callerid,
-        calleridname=env.calleridname, dnid=env.dnid, rdnis=env.rdnis, context=env.context,
+        channel=env.channel, uniqueid=env.uniqueid, callerid=env.caller_number or "",
+        calleridname=env.caller_name or "", dnid=env.dnid, rdnis=env.rdnis, context=env.context,
         extension=env.extension, priority=env.priority, language=env.language,
         type=env.type, accountcode=env.accountcode, threadid=env.threadid,
         version=env.version, answered="unanswered" not in tr.name, variables=variables,
@@ -67,7 +77,7 @@ def caller_script(tr: transcript.Transcript) -> list[Step]:
     """The caller's actions, from the recorder's notes (at the times they were sent)."""
     ast_dir, app_dir = directions(tr)
     app_times = [c.t_ms for c in tr.chunks if c.direction == app_dir]
-    steps: list[Step] = []
+    steps: list[Step] = list(NOTIFY.get(tr.name, ({}, []))[1])
     for chunk in tr.chunks:
         note, t = chunk.note, chunk.t_ms
         if m := re.search(r"caller side sends: EXEC SendDTMF (\S+)\)", note):

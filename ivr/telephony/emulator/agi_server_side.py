@@ -67,7 +67,10 @@ def environment_pairs(
         ("request", request), ("channel", p.channel), ("language", p.language),
         ("type", p.type), ("uniqueid", p.uniqueid), ("version", p.version),
         ("callerid", p.callerid or "unknown"), ("calleridname", p.calleridname or "unknown"),
-        ("callingpres", "0"), ("callingani2", "0"), ("callington", "0"), ("callingtns", "0"),
+        # No caller ID at all is presentation 67, "number not available" (agi-notify-after-
+        # amd.txt: an Originate without CallerID), as ast_party_id_presentation() says.
+        ("callingpres", "0" if p.callerid or p.calleridname else "67"),
+        ("callingani2", "0"), ("callington", "0"), ("callingtns", "0"),
         ("dnid", p.dnid or "unknown"), ("rdnis", p.rdnis or "unknown"),
         ("context", p.context), ("extension", p.extension), ("priority", p.priority),
         ("enhanced", "1.0" if enhanced else "0.0"), ("accountcode", p.accountcode),
