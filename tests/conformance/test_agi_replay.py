@@ -45,6 +45,9 @@ NOTIFY: dict[str, tuple[dict[str, str], list[Step]]] = {
     "agi-notify-after-amd.txt": (
         {"IVR_CHANNEL_ID": "ivr-c2732c2a-8f3b-4203-aafe-5529378101af-a", "AMDSTATUS": "HUMAN"},
         [At(4780), Press("1"), At(9233), Press("1234#")]),
+    "agi-notify-missing-prompt.txt": (
+        {"IVR_CHANNEL_ID": "ivr-94a09b60-49e6-4cd0-b121-009429a0e1e3-a", "AMDSTATUS": "HUMAN"},
+        [At(4779), Press("1")]),
 }
 
 
