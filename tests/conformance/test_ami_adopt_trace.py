@@ -13,7 +13,8 @@ from ivr.telephony.emulator.asterisk_config import AsteriskConfig
 from tests.conformance import transcript
 
 NAME = "ami-adopt-calls-of-dead-dialer.txt"
-RINGS = "ivr-1e974afb-2ff0-4f4b-b4ab-80e86dfe0004"  # the trace's ring-no-answer call
+DEAD = "ami-dialer-dies-after-originate.txt"  # session A: the dialer that dies
+RINGS = "ivr-1e974afb-2ff0-4f4b-b4ab-80e86dfe0004"  # the traces' ring-no-answer call
 
 
 def _from_trace() -> list[Message]:
@@ -25,22 +26,25 @@ def _action(*headers: tuple[str, str]) -> bytes:
     return Message(headers).encode()
 
 
+def _dead_dialers_actions() -> list[Message]:
+    """Session A's Login and its Originate of the ring-no-answer callee, as it sent them."""
+    sent = AmiParser(expect_banner=False).feed(transcript.load(DEAD).stream("CLI->AST"))
+    actions = [m for m in sent if isinstance(m, Message)]
+    return [m for m in actions if m.name == "Login" or m.get("ChannelId") == f"{RINGS}-a"]
+
+
 async def test_a_new_session_gets_the_dead_sessions_originate_response_as_asterisk_sends_it(
 ) -> None:
     config = AsteriskConfig.load()  # the shipped user: read = call
     config.install("agi://127.0.0.1:4573")
-    emu = AmiEmulator(config=config, login_fail_delay=0.01, time_scale=0.01)
-    emu.script("15550100004", "no-answer")
+    emu = AmiEmulator(config=config, login_fail_delay=0.01, time_scale=0.05)
+    emu.script("15550100004", "no-answer")  # rings until the Originate's 20 s (1 s here)
     login = (("Action", "Login"), ("Username", "ivr-dialer"), ("Secret", "CHANGE-ME"))
     async with emu:
         # Session A: the dialer's Async Originate, then the socket closes without Logoff.
         ra, wa = await asyncio.open_connection("127.0.0.1", emu.port)
-        wa.write(_action(*login))
-        wa.write(_action(
-            ("Action", "Originate"), ("ActionID", "originate-2"),
-            ("Channel", "Local/15550100004@ivr-outbound"), ("Context", "ivr-notify"),
-            ("Exten", "s"), ("Priority", "1"), ("Timeout", "60000"),
-            ("ChannelId", f"{RINGS}-a"), ("OtherChannelId", f"{RINGS}-b"), ("Async", "true")))
+        for action in _dead_dialers_actions():
+            wa.write(action.encode())
         await wa.drain()
         await emu.wait_for_action("Originate")
         wa.close()

@@ -44,8 +44,8 @@ exten => silent,1,Answer()
 # The callee ran the lab's own [outbound] context (Goto from [ivr-outbound]): compared by which
 # events reached the user, not field by field.
 EVENT_NAMES_ONLY = {"ami-originate-busy-least-privilege-user.txt"}
-# Two sessions (a dead dialer's and its successor's): test_ami_adopt_trace.py.
-TWO_SESSIONS = {"ami-adopt-calls-of-dead-dialer.txt"}
+# Two sessions (a dialer that dies without Logoff, and its successor): test_ami_adopt_trace.py.
+TWO_SESSIONS = {"ami-adopt-calls-of-dead-dialer.txt", "ami-dialer-dies-after-originate.txt"}
 
 
 def test_there_are_ami_traces() -> None:
