@@ -35,6 +35,9 @@ def stop(served: Served) -> None:
 
 
 def place_call(served: Served, caller: str, **settings: str) -> None:
+    # The server loads its speech models in the background after it listens; their lines belong
+    # to no call, so the call is placed once they are done and cannot fall inside its lines.
+    wait_for_log(served.log, "speech models: preload finished", 120)
     proc = run(served.cwd, "call", "--to", UNROUTED, "--from", caller, "--input", "dtmf:1",
                "--input", "hangup", **served.ports, **settings)
     assert proc.returncode == 0, proc.stderr
