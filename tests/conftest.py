@@ -6,6 +6,7 @@ is unreachable they are skipped, unless IVR_REQUIRE_POSTGRES=1 (CI), where they 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -81,15 +82,22 @@ def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a migrated PostgreSQL database created for this test session, dropped after."""
+@contextlib.contextmanager
+def migrated_pg_database() -> Iterator[str]:
+    """URL of a new, migrated PostgreSQL database, dropped on exit."""
     url = create_pg_database()
     try:
         upgrade(url)
         yield url
     finally:
         drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a migrated PostgreSQL database created for this test session, dropped after."""
+    with migrated_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url, text
 
-from ivr.store.db import Database, upgrade
-from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from ivr.store.db import Database
+from tests.conftest import PG_ADMIN_URL, migrated_pg_database
 from tests.faults.tcp_proxy import TcpProxy
 from tests.processes import IVR, Served, env_for
 
@@ -31,12 +31,8 @@ TO_ACCOUNT_LOOKUP = ("dtmf:1", "dtmf:1", "dtmf:1234567#")
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
-    url = create_pg_database()
-    try:
-        upgrade(url)
+    with migrated_pg_database() as url:  # its own: the test cuts its connections
         yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture
