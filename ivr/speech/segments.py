@@ -79,7 +79,7 @@ def split_to(pcm: bytes, spans: list[tuple[int, int]], count: int,
              min_ms: int = 150) -> list[tuple[int, int]]:
     """Cut the longest stretch at its quietest point until `count` remain: digits said with no
     pause between them still dip in level where one word ends and the next begins. A stretch
-    too short to hold two words (`min_ms` each) is left whole."""
+    too short to hold two words (`min_ms` each, and a middle to cut in) is left whole."""
     levels = np.asarray(_levels(pcm))
     smooth = np.convolve(levels, np.ones(3) / 3, mode="same") if levels.size >= 3 else levels
     edge = min_ms // 10
@@ -88,7 +88,7 @@ def split_to(pcm: bytes, spans: list[tuple[int, int]], count: int,
         order = sorted(range(len(out)), key=lambda i: out[i][0] - out[i][1])  # longest first
         for i in order:
             start, end = out[i][0] // (2 * STEP), out[i][1] // (2 * STEP)
-            if end - start < 2 * edge:
+            if end - start <= 2 * edge:  # no middle to cut in
                 continue
             cut = start + edge + int(np.argmin(smooth[start + edge:end - edge]))
             out[i:i + 1] = [(out[i][0], cut * STEP * 2), (cut * STEP * 2, out[i][1])]

@@ -6,7 +6,7 @@ import math
 from array import array
 
 from ivr.speech.audio import read_wav, silence
-from ivr.speech.segments import merge_to, words
+from ivr.speech.segments import merge_to, split_to, words
 from tests.speech.conftest import FIXTURES
 
 
@@ -52,3 +52,11 @@ def test_merging_joins_the_closest_neighbours_first() -> None:
     spans = [(0, 10), (12, 20), (40, 50)]
     assert merge_to(spans, 2) == [(0, 20), (40, 50)]
     assert merge_to(spans, 1) == [(0, 50)]
+
+
+def test_a_stretch_just_long_enough_for_two_words_is_cut_or_left_without_error() -> None:
+    # 300 ms = two words of split_to's 150 ms minimum: the old check let the empty middle
+    # through and numpy's argmin raised, ending a call's turn (a word said for a code)
+    pcm = silence(100) + tone(300) + silence(100)
+    spans = split_to(pcm, [(100 * 16, 400 * 16)], 6)
+    assert spans[0][0] == 100 * 16 and spans[-1][1] == 400 * 16
