@@ -1,7 +1,8 @@
 """The Call: the one object flows use to talk to a caller, whatever transport carried the call.
 
 Flows never see AGI strings. Every method may raise CallHangup (the caller hung up); the
-flow lets it unwind and its `finally` blocks write the interaction.
+flow lets it unwind and its `finally` blocks write the interaction. The values it takes and
+gives (AgiLink, Gathered, Turn...) live in values.py and are re-exported here.
 """
 
 from __future__ import annotations
@@ -10,11 +11,18 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from ivr.call.errors import FeatureUnavailable
-from ivr.telephony.agi import AgiEnvironment, AgiResult
+from ivr.call.values import ALL_KEYS as ALL_KEYS
+from ivr.call.values import HEARD as HEARD
+from ivr.call.values import PLAYS as PLAYS
+from ivr.call.values import SAID as SAID
+from ivr.call.values import AgiLink as AgiLink
+from ivr.call.values import Gathered as Gathered
+from ivr.call.values import GatherMode as GatherMode
+from ivr.call.values import Recording as Recording
+from ivr.call.values import Turn as Turn
 
 if TYPE_CHECKING:
     from ivr.call.held import HoldingLink
@@ -22,57 +30,9 @@ if TYPE_CHECKING:
     from ivr.speech.listen import Heard
 
 log = logging.getLogger(__name__)
-ALL_KEYS = "0123456789*#"
-# VERBOSE labels `ivr call` turns into transcript lines
-SAID, HEARD, PLAYS = "ivr says", "ivr heard", "ivr plays"
 VERBOSE_LEVEL = "3"
-GatherMode = Literal["dtmf", "speech", "both"]
 NextKey = Callable[[float], Awaitable[str | None]]
 MediaTurn = Callable[[Any], Awaitable[Any]]  # what runs on one AudioSocket connection
-
-
-class AgiLink(Protocol):
-    """What the session needs from a transport (FastAGI, AGI script, emulator)."""
-
-    env: AgiEnvironment
-
-    @property
-    def hung_up(self) -> bool: ...
-
-    async def command(self, command: str, *args: str, allow_dead: bool = False) -> AgiResult: ...
-
-    async def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Gathered:
-    """What a caller entered. `reason`: max_digits, finish_key, timeout or empty; `speech`
-    when a recognized utterance ended the turn (`text` is what was said; for a grammar of
-    phrases, the phrase)."""
-
-    digits: str
-    reason: Literal["max_digits", "finish_key", "timeout", "empty", "speech"]
-    mode: GatherMode = "dtmf"
-    text: str = ""
-    confidence: float | None = None
-    digit_confidence: tuple[float, ...] = ()  # spoken digits: one probability each
-    digit_beliefs: tuple[tuple[float, ...], ...] = ()  # and the belief in each of 0-9
-
-
-@dataclass(frozen=True)
-class Recording:
-    path: str
-    duration_ms: int
-    ended_by: Literal["silence", "timeout", "key", "hangup"]
-
-
-@dataclass
-class Turn:
-    """One step of the conversation, kept for the interaction's transcript."""
-
-    t: float
-    kind: str
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class Call:
