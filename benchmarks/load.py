@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import logging
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from load_server import ROOT, Server, quantile_from_buckets, reached
+from load_server import ROOT, Server, quantile_from_buckets, reached, summarize_profile
 
 from ivr.phone import make_emulator, prompt_lookup
 from ivr.telephony.agi import parse_command_line
@@ -251,7 +252,9 @@ def transport_only(n: int) -> str:
 def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str, Any]:
     server = Server(args.db, args.one_session, asyncio_debug=args.asyncio_debug)
     server.start()
+    spy = None
     try:
+        spy = server.profile(args.profile / f"server-{n}.txt") if args.profile else None
         errors_before, cpu_before = server.errors(), server.cpu_seconds()
         hist_before = server.histogram()
         peak = [server.rss_mib()]
@@ -274,6 +277,9 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
         errors = server.errors() - errors_before
         slow = server.slow_callbacks()
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            spy.wait(60)
         server.stop()
     keys = [ms for r in results for ms in r.key_ms]
     anytime = [r for r in results if r.kind == "anytime"]
@@ -306,9 +312,14 @@ def main() -> None:
                         "the other callers follow the per-turn console lines)")
     parser.add_argument("--asyncio-debug", action="store_true",
                         help="run the server with PYTHONASYNCIODEBUG=1 and list slow callbacks")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="sample the server with py-spy during the load; collapsed stacks "
+                        "in DIR/server-N.txt and the top functions printed")
     parser.add_argument("--no-transport", dest="transport", action="store_false",
                         help="skip the transport-only reference run")
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     # a caller's frame pump meeting a server that already closed: expected, not news
     logging.getLogger("asyncio").setLevel(logging.ERROR)
     mix = {k: int(v) for k, v in (part.split("=") for part in args.mix.split(","))}
@@ -323,6 +334,9 @@ def main() -> None:
         print(f"{n:>7} {ours:>27} {theirs:>16} {fmt(pct(row['speech'], 0.95)):>10} "
               f"{row['lost']:>5} {row['off']:>8} {row['failed']:>6} {row['cpu_per_min']:>14.2f} "
               f"{row['rss']:>7.0f} {row['errors']:>6} {row['transport']:>17}", flush=True)
+        if args.profile:
+            for line in summarize_profile(args.profile / f"server-{n}.txt"):
+                print(f"        {line}")
         for line in row["slow"][:20]:
             print(f"        slow: {line[-160:]}")
         if row["slow"]:

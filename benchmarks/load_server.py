@@ -65,6 +65,17 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
 
+    def profile(self, out: Path) -> subprocess.Popen[bytes]:
+        """py-spy sampling the server (100 Hz, threads apart, without pausing it) into `out`,
+        collapsed stacks ("raw"), until it is stopped; `summarize_profile` reads them."""
+        assert self.proc is not None
+        spy = Path(sys.executable).parent / "py-spy"
+        if not spy.exists():
+            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
+        return subprocess.Popen([str(spy), "record", "--pid", str(self.proc.pid), "--format",
+                                 "raw", "--threads", "--nonblocking", "--output", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def cpu_seconds(self) -> float:
         assert self.proc is not None
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -136,3 +147,28 @@ def reached(url: str, interaction: str | None, node: str) -> bool:
         return node in InteractionRepository(db).get(int(interaction)).path
     finally:
         db.dispose()
+
+
+def summarize_profile(path: Path, top: int = 25) -> list[str]:
+    """The functions where the server spent its samples: own time and time under them, in % of
+    all samples (py-spy's collapsed stacks: "frame;frame;... count")."""
+    own: dict[str, int] = {}
+    under: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0] + ")"
+                  if " (" in f else f for f in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            under[frame] = under.get(frame, 0) + count
+    if not total:
+        return ["(no samples)"]
+    rows = [f"{'own %':>6} {'total %':>7}  function ({total} samples)"]
+    for name, count in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        rows.append(f"{100 * count / total:6.1f} {100 * under[name] / total:7.1f}  {name}")
+    return rows
