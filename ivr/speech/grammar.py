@@ -1,7 +1,8 @@
 """What a turn may say: free speech, digits, yes/no, or a menu's phrases mapped to choices.
 
 A menu grammar is built from its options' phrases and synonyms; engines with grammars add
-`[unk]` so out-of-grammar speech is not forced onto an option.
+`[unk]` so out-of-grammar speech is not forced onto an option. A digits grammar may also take
+yes/no (a code read back: the caller confirms it or says it again in the same turn).
 """
 
 from __future__ import annotations
@@ -44,8 +45,12 @@ class Grammar:
 
     @classmethod
     def yesno(cls, language: str = "en") -> Grammar:
-        table = YES_NO.get(language, YES_NO["en"])
-        return cls("yesno", language, {p: key for key, ps in table.items() for p in ps})
+        return cls("yesno", language, _yes_no(language))
+
+    @classmethod
+    def digits_or_yesno(cls, language: str = "en", expected: int | None = None) -> Grammar:
+        """Digits, or yes/no (`choices`): the answer to a code read back."""
+        return cls("digits", language, _yes_no(language), expected)
 
     @classmethod
     def from_choices(cls, choices: Mapping[str, Sequence[str]], language: str = "en") -> Grammar:
@@ -74,16 +79,22 @@ class Grammar:
     def vocabulary(self) -> list[str]:
         """Phrases for an engine grammar (empty: free-form)."""
         if self.kind == "digits":
-            return digitwords.grammar_words(self.language)
+            return digitwords.grammar_words(self.language) + sorted(self.choices)
         return sorted(self.choices)
 
     def match(self, text: str) -> str | None:
         """The choice the text names: whole phrase first, then the longest phrase inside it."""
         said = normalize(text)
-        if not said or self.kind in ("free", "digits"):
+        if not said or not self.choices:  # free speech, digits alone
             return None
         if said in self.choices:
             return self.choices[said]
         padded = f" {said} "
         hits = [p for p in self.choices if f" {p} " in padded]
         return self.choices[max(hits, key=len)] if hits else None
+
+
+def _yes_no(language: str) -> dict[str, str]:
+    """Normalized phrase -> "yes" or "no"."""
+    table = YES_NO.get(language, YES_NO["en"])
+    return {p: key for key, phrases in table.items() for p in phrases}

@@ -112,6 +112,9 @@ class WhisperStream:
         pcm = normalize(pcm)  # a quiet caller is scored as well as a loud one
         self.word_confidence, self.word_beliefs = (), ()
         if self._grammar.kind == "digits":
+            answer = self._engine.yes_or_no(pcm, self._grammar) if self._grammar.choices else None
+            if answer is not None:  # a code read back, answered yes or no
+                return answer
             text, (each, self.word_beliefs) = self._engine.scored_digits(pcm, self._grammar)
             self.word_confidence = each
             return text, min(each, default=0.0)
@@ -212,6 +215,22 @@ class WhisperEngine:
                                     digit_prompt(self.language))
         # digit_answers() lists the digits 0-9 in order: beliefs[i][d] is digit d's
         return " ".join(w for w, _ in heard), (tuple(p for _, p in heard), tuple(beliefs))
+
+    def yes_or_no(self, pcm: bytes, grammar: Grammar) -> tuple[str, float] | None:
+        """Yes or no where a code may be said instead (a read-back's answer): a turn of one
+        word is scored against yes, no and the ten digits together; None when it is a digit or
+        longer than a word (the digits are then read as a code)."""
+        spans = segments.words(pcm)
+        if not spans or spans[-1][1] - spans[0][0] > MAX_WORD_BYTES:
+            return None
+        said: dict[str, list[str]] = {}
+        for phrase, key in grammar.choices.items():
+            said.setdefault(key, []).append(phrase)  # "yes": yes, yeah, correct...
+        answers = {phrases[0]: phrases for phrases in said.values()}
+        answers.update(digit_answers(self.language))
+        [(text, probability)] = self.vote([pcm[spans[0][0]:spans[-1][1]]], answers,
+                                          ", ".join(answers))
+        return (text, probability) if text in grammar.choices else None
 
     def choose(self, pcm: bytes, grammar: Grammar) -> tuple[str, float]:
         """One of the grammar's phrases, scored on the stretch that holds the speech."""
