@@ -125,6 +125,7 @@ class WhisperStream:
 
 class WhisperEngine:
     name = "whisper-base"
+    buffers_frames = True  # stream() and accept() only keep audio: the Recognizer calls them inline
 
     def __init__(self, cache_dir: Path, language: str, *, compute_type: str = "int8",
                  cpu_threads: int = 1, workers: int = 2, rate: int = 16000) -> None:
