@@ -30,7 +30,7 @@ class Event(Enum):
 class EndpointConfig:
     trailing_silence_ms: int = DEFAULT_TRAILING_SILENCE_MS
     start_ms: int = 60  # voiced time that counts as the start of speech
-    min_speech_ms: int = 120  # shorter bursts (clicks) are not an utterance
+    min_speech_ms: int = 120  # energy only: shorter bursts (clicks) are not an utterance
     margin_db: float = 15.0  # how far above the noise floor speech must be
     min_level_db: float = -50.0  # energy only: never call anything quieter than this speech
     initial_floor_db: float = -70.0
@@ -128,7 +128,10 @@ class Endpointer:
         self._silent_run += ms
         if self._silent_run < self.config.trailing_silence_ms:
             return Event.NONE
-        if self._speech_ms < self.config.min_speech_ms:
+        # A start the detector confirmed is a voice, however short its loud part: a quiet
+        # caller's "seven" at -41 dBFS peak is 80 ms above the threshold, and taking it for a
+        # click left the turn waiting for a word that had been said.
+        if self._detector is None and self._speech_ms < self.config.min_speech_ms:
             self.in_speech, self._voiced_run = False, 0.0  # a click: keep waiting
             self._quiet_ms = self._silent_run
             return Event.NONE

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 STEP = 80  # 10 ms of 8 kHz samples
+EDGE = 20  # 200 ms: the line before the caller speaks and after they stop
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class SegmentConfig:
     floor: float = 33.0  # about -60 dBFS: quieter is never speech
     margin_ms: int = 120  # weak edges ("six"'s last s) fall under the threshold: keep them
     above_noise: float = 3.0  # amplitude ratio over the turn's noise floor (about 10 dB)
+    above_line: float = 2.0  # over the median level of the turn's edges (6 dB)
 
 
 def _levels(pcm: bytes) -> list[float]:
@@ -41,7 +43,8 @@ def words(pcm: bytes, config: SegmentConfig | None = None) -> list[tuple[int, in
     ordered = sorted(levels)
     loud = ordered[int(0.95 * (len(levels) - 1))]
     noise = ordered[int(0.1 * (len(levels) - 1))]  # the line between words: a turn has pauses
-    threshold = max(loud * cfg.relative, cfg.floor, noise * cfg.above_noise)
+    line = _line(levels, ordered[-1], cfg.above_line)
+    threshold = max(loud * cfg.relative, cfg.floor, noise * cfg.above_noise, line * cfg.above_line)
     runs: list[list[int]] = []
     for i, level in enumerate(levels):
         if level <= threshold:
@@ -53,6 +56,19 @@ def words(pcm: bytes, config: SegmentConfig | None = None) -> list[tuple[int, in
     kept = [(a, b) for a, b in runs if b - a >= cfg.min_ms // 10]
     return [(s * STEP * 2, e * STEP * 2) for s, e in _widen(kept, cfg.margin_ms // 10,
                                                              len(levels))]
+
+
+def _line(levels: list[float], loudest: float, above: float) -> float:
+    """The level the turn starts and ends with (0 when unknown). A turn opens before the caller
+    speaks and closes on trailing silence, so its edges are the line itself. The 10th
+    percentile alone is not: a recording can be quieter inside than the line's hiss around it
+    (a phone's noise suppression, comfort noise in the pauses), and the hiss, scaled up with a
+    quiet voice, was then cut into words ("six" heard as 2 6 5)."""
+    if len(levels) < 4 * EDGE:
+        return 0.0
+    line = min(float(np.median(levels[:EDGE])), float(np.median(levels[-EDGE:])))
+    # edges as loud as the words are speech (a turn cut short), not the line
+    return line if line * above < loudest else 0.0
 
 
 def _widen(runs: list[tuple[int, int]], margin: int, size: int) -> list[tuple[int, int]]:

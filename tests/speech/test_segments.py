@@ -60,3 +60,18 @@ def test_a_stretch_just_long_enough_for_two_words_is_cut_or_left_without_error()
     pcm = silence(100) + tone(300) + silence(100)
     spans = split_to(pcm, [(100 * 16, 400 * 16)], 6)
     assert spans[0][0] == 100 * 16 and spans[-1][1] == 400 * 16
+
+
+def test_the_line_hiss_around_a_quiet_word_is_not_cut_into_words() -> None:
+    """A quiet "six" between stretches of line hiss, scaled up before scoring as a turn is: the
+    recording is quieter inside than the hiss, and the hiss must not become words."""
+    import numpy as np
+
+    from ivr.speech.audio import normalize
+
+    rng = np.random.default_rng(1)
+    samples = np.frombuffer(read_wav(FIXTURES / "quiet" / "6_jackson_0.wav"), dtype="<i2")
+    word = samples.astype(np.float64) * 10 ** (-41 / 20) * 32768 / np.abs(samples).max()
+    hiss = rng.normal(0, 32768 * 10 ** (-72 / 20), 12000)
+    turn = np.concatenate([hiss[:4000], word, hiss[4000:]]).astype("<i2").tobytes()
+    assert len(words(normalize(turn))) == 1

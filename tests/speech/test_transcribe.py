@@ -111,7 +111,7 @@ async def test_a_quiet_caller_is_heard_and_recognized(
     import numpy as np
 
     rng = np.random.default_rng(3)
-    for path in sorted([*(FIXTURES / "fsdd").glob("*.wav"),
+    for path in sorted([*(FIXTURES / "fsdd").glob("*.wav"), *(FIXTURES / "quiet").glob("*.wav"),
                         *(FIXTURES / "code-parts").glob("*.wav")]):
         with wave.open(str(path)) as src:
             pcm = np.frombuffer(src.readframes(src.getnframes()), dtype="<i2")
