@@ -16,11 +16,12 @@ from ivr.customers.factory import lookup_from_settings
 from ivr.flows import builtin
 from ivr.flows.caller_services import CallerServices
 from ivr.flows.catalog import FlowCatalog
-from ivr.flows.files import import_dialplans
+from ivr.flows.files import ImportSummary, import_dialplans
 from ivr.flows.runner import CallRunner
 from ivr.flows.store_services import StoreServices
 from ivr.logs import bind_call
 from ivr.store.db import Database
+from ivr.store.locks import IMPORT_FLOWS, exclusive
 
 log = logging.getLogger(__name__)
 CallHandler = Callable[[AgiLink], Awaitable[None]]
@@ -40,15 +41,15 @@ def make_services(
 
 def make_call_handler(
     db: Database, settings: Settings, *, live: LiveContexts | None = None,
-    media: MediaPath | None = None,
+    media: MediaPath | None = None, node: str | None = None,
 ) -> CallHandler:
     """`media`: the AudioSocket path for speech and spoken text; without it calls use keys
-    and recorded prompts."""
+    and recorded prompts. `node`: this server's name (`ivr serve`), kept on its calls' rows."""
     catalog = FlowCatalog(db, default_flow=settings.default_flow)
     services = make_services(db, settings, live=live)
     fallback = (builtin.NAME, builtin.welcome)
     return CallRunner(db, catalog, services, fallback, media=media,
-                      agent=settings.agent_fallback).handle
+                      agent=settings.agent_fallback, node=node).handle
 
 
 def logged_calls(handler: CallHandler) -> CallHandler:
@@ -77,10 +78,15 @@ async def import_flows(db: Database, settings: Settings) -> None:
     if not folder.is_dir():
         log.warning("no flows folder %s (IVR_DIALPLANS_DIR): calls get the built-in flow", folder)
         return
-    summary = await asyncio.to_thread(
-        import_dialplans, db, folder, catalog=settings.prompts_dir / "catalog.yaml",
-        publish="missing",
-    )
+
+    def run() -> ImportSummary:
+        # Nodes started together would each store the same new versions and routes (and one
+        # of them die on the duplicate): one imports, the others then find nothing changed.
+        with exclusive(db, IMPORT_FLOWS):
+            return import_dialplans(db, folder, catalog=settings.prompts_dir / "catalog.yaml",
+                                    publish="missing")
+
+    summary = await asyncio.to_thread(run)
     for issue in summary.report.issues:
         log.error("flow not imported: %s", issue)
     published = ", ".join(f"{name} v{number}" for name, number in summary.published)

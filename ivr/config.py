@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ivr.errors import ConfigError
@@ -111,8 +111,16 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
     smtp_from: str = Field("ivr@localhost", description="sender address of e-mailed codes")
     dialer_name: str | None = Field(
-        None, description="name of this dialer's leases, unique per running dialer; a restart "
-        "under the same name takes its calls back at once; unset = host name + process id"
+        None, description="name of this node (its dialer's leases, its calls' rows, its "
+        "heartbeat), unique per running `ivr serve`; a restart under the same name takes its "
+        "calls back at once; unset = host name + process id"
+    )
+    node_heartbeat_seconds: float = Field(
+        5.0, gt=0, le=60, description="how often this node tells the database it is alive"
+    )
+    node_dead_seconds: float = Field(
+        30.0, gt=0, le=3600, description="a node silent this long is dead: another node "
+        "records its calls in flight as ended (failed, node_lost)"
     )
     dialer_trunk: str = Field(
         "Local/{number}@ivr-outbound",
@@ -139,6 +147,15 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme != "ami" or not parts.hostname or not parts.username:
             raise ValueError("expected ami://user:secret@host:5038")
+        return value
+
+    @field_validator("node_dead_seconds")
+    @classmethod
+    def _beats_before_death(cls, value: float, info: ValidationInfo) -> float:
+        # Two late beats must never make a node dead: its live calls would be closed.
+        beat = info.data.get("node_heartbeat_seconds")
+        if beat is not None and value < 3 * beat:
+            raise ValueError(f"must be at least 3 x IVR_NODE_HEARTBEAT_SECONDS ({beat:g} s)")
         return value
 
     @field_validator("default_region")

@@ -20,6 +20,7 @@ from ivr.campaigns.service import make_dialer, with_notify
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts
 from ivr.netutil import bind_tcp, listen_error
+from ivr.nodes import NodeWatch, node_name
 from ivr.phone import prompt_lookup
 from ivr.store.db import Database, check_connection, require_current, safe_url
 from ivr.telephony.ami import AmiClient
@@ -94,6 +95,18 @@ async def _preload(stack: contextlib.AsyncExitStack, path: MediaPath) -> None:
     stack.push_async_callback(cancel)
 
 
+async def _join(stack: contextlib.AsyncExitStack, db: Database, settings: Settings) -> str:
+    """Beat as this node before any call is taken (several nodes may share the database);
+    stopped last, after the calls have ended."""
+    watch = NodeWatch(db, node_name(settings), heartbeat=settings.node_heartbeat_seconds,
+                      dead_after=settings.node_dead_seconds)
+    await watch.start()
+    stack.push_async_callback(watch.stop)
+    log.info("node %s: heartbeat every %g s, taken for dead after %g s", watch.name,
+             settings.node_heartbeat_seconds, settings.node_dead_seconds)
+    return watch.name
+
+
 def _reachable(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
@@ -134,12 +147,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
                              "IVR_HTTP_PORT")
         stack.callback(http_sock.close)
         await import_flows(db, settings)
+        node = await _join(stack, db, settings)
         media = AudioSocketServer(settings.audiosocket_host, settings.audiosocket_port)
         await _listen(stack, media.start, media.close, "AudioSocket", settings.audiosocket_host,
                       settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
         speech = _media_path(settings, media)
         live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen
-        inbound = make_call_handler(db, settings, live=live, media=speech)
+        inbound = make_call_handler(db, settings, live=live, media=speech, node=node)
         handler = logged_calls(with_notify(db, inbound, media=speech))
         agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,
                             shutdown_grace=settings.shutdown_grace,

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Awaitable, Callable
 
 from ivr.auth.factory import senders_from_settings
@@ -18,6 +16,7 @@ from ivr.campaigns.dialer import Dialer, DialerConfig
 from ivr.campaigns.fallback import NoticeSenders
 from ivr.campaigns.notify_flow import SCRIPT, NotifyFlow
 from ivr.config import Settings
+from ivr.nodes import node_name
 from ivr.store.db import Database
 from ivr.telephony.ami import AmiClient
 
@@ -25,10 +24,10 @@ Handler = Callable[[AgiLink], Awaitable[None]]
 
 
 def dialer_config(settings: Settings) -> DialerConfig:
-    # Host name plus pid: two dialers on one machine must never share leases.
-    owner = settings.dialer_name or f"{socket.gethostname()[:40]}-{os.getpid()}"
+    # The node's name: two dialers must never share leases (host name plus pid by default).
     return DialerConfig(
-        owner=owner, dial_string=settings.dialer_trunk, context=settings.dialer_context,
+        owner=node_name(settings), dial_string=settings.dialer_trunk,
+        context=settings.dialer_context,
         caller_id=settings.dialer_caller_id, max_channels=settings.dialer_max_channels,
         calls_per_second=settings.dialer_calls_per_second)
 

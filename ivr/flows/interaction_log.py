@@ -44,8 +44,12 @@ class _Write:
 
 class InteractionLog:
     def __init__(self, db: Database, *, limit: int = MAX_PENDING,
-                 retry: tuple[float, float] = (RETRY_FIRST, RETRY_MAX)) -> None:
+                 retry: tuple[float, float] = (RETRY_FIRST, RETRY_MAX),
+                 node: str | None = None) -> None:
+        """`node`: this server's name, kept on each open row (another node closes the rows of
+        a node that died; store/repositories/nodes.py)."""
         self._repo = InteractionRepository(db)
+        self._node = node
         self._pending: deque[_Write] = deque()
         self._limit = limit
         self._retry = retry
@@ -62,7 +66,7 @@ class InteractionLog:
         try:
             opened = await asyncio.to_thread(
                 self._repo.start, caller, "voice", flow_name=flow_name,
-                flow_version=flow_version, started_at=started,
+                flow_version=flow_version, started_at=started, node=self._node,
             )  # fmt: skip
         except DatabaseUnreachable as err:
             log.warning("interaction not opened, written when the database returns: %s", err)

@@ -54,12 +54,13 @@ class CallRunner:
 
     def __init__(
         self, db: Database, catalog: FlowCatalog, services: Services, fallback: tuple[str, Flow],
-        *, media: MediaPath | None = None, agent: str | None = None,
+        *, media: MediaPath | None = None, agent: str | None = None, node: str | None = None,
     ) -> None:
-        """`agent`: where callers go when the database is unreachable (IVR_AGENT_FALLBACK)."""
+        """`agent`: where callers go when the database is unreachable (IVR_AGENT_FALLBACK);
+        `node`: this server's name on the calls' rows."""
         self._media = media
         self._agent = agent
-        self._interactions = InteractionLog(db)
+        self._interactions = InteractionLog(db, node=node)
         self._catalog = catalog
         self._services = services
         self._fallback = fallback

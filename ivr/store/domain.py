@@ -147,6 +147,8 @@ class Interaction:
     path: tuple[str, ...] = ()
     transcript: tuple[Turn, ...] = ()
     duration_ms: int | None = None
+    node: str | None = None  # the `ivr serve` node that took the call
+    end_reason: str | None = None  # node_lost: closed by another node, the call's own is unknown
 
     @property
     def finished(self) -> bool:

@@ -162,6 +162,9 @@ class InteractionRow(Base):
     __table_args__ = (
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
         Index(None, "customer_id", "started_at"),
+        # Open calls per node: what a survivor closes when a node stops beating.
+        Index(None, "node", sqlite_where=text("ended_at IS NULL"),
+              postgresql_where=text("ended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +180,20 @@ class InteractionRow(Base):
     path: Mapped[list[str]] = mapped_column(JSON)
     transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     duration_ms: Mapped[int | None]
+    # The `ivr serve` node that took the call (None: another channel, `ivr agi`, older rows);
+    # while the call is open, the node's heartbeat in `nodes` vouches for it.
+    node: Mapped[str | None] = mapped_column(String(64))
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # e.g. node_lost
+
+
+class NodeRow(Base):
+    """One running `ivr serve` (IVR_DIALER_NAME): its heartbeat, from its own clock."""
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
 
 
 class FlowRow(Base):

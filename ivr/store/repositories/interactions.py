@@ -13,6 +13,7 @@ from ivr.store.db import Database
 from ivr.store.domain import Interaction, Turn, check_aware
 from ivr.store.errors import Conflict, NotFound
 from ivr.store.models import CHANNELS, InteractionRow, now_utc
+from ivr.store.repositories.nodes import NODE_LOST
 
 
 def _interaction(row: InteractionRow) -> Interaction:
@@ -30,6 +31,8 @@ def _interaction(row: InteractionRow) -> Interaction:
         path=tuple(row.path),
         transcript=tuple(Turn.from_json(t) for t in row.transcript),
         duration_ms=row.duration_ms,
+        node=row.node,
+        end_reason=row.end_reason,
     )
 
 
@@ -59,8 +62,10 @@ class InteractionRepository:
         flow_name: str | None = None,
         flow_version: int | None = None,
         started_at: datetime | None = None,
+        node: str | None = None,
     ) -> Interaction:
-        """Open an interaction when a call (or session) begins; ``finish`` closes it."""
+        """Open an interaction when a call (or session) begins; ``finish`` closes it. `node`:
+        the `ivr serve` node taking the call, which vouches for it while it is open."""
         _check_channel(channel)
         row = InteractionRow(
             customer_id=customer_id,
@@ -71,6 +76,7 @@ class InteractionRepository:
             flow_version=flow_version,
             path=[],
             transcript=[],
+            node=node,
         )
         return self._insert(row)
 
@@ -94,11 +100,13 @@ class InteractionRepository:
         transcript: Sequence[Turn] = (),
         ended_at: datetime | None = None,
     ) -> Interaction:
-        """Close an interaction; finishing twice is a Conflict (the first result stands)."""
+        """Close an interaction; finishing twice is a Conflict (the first result stands),
+        except over a row another node closed as lost: the call's own result is the truth."""
         with self._db.session(write=True) as s:
             row = self._row(s, interaction_id, lock=True)
-            if row.ended_at is not None:
+            if row.ended_at is not None and row.end_reason != NODE_LOST:
                 raise Conflict(f"interaction {interaction_id} already finished")
+            row.end_reason = None
             end = ended_at or now_utc()
             row.duration_ms = _duration_ms(row.started_at, end)
             row.ended_at = end
