@@ -27,7 +27,9 @@ CALL_EXAMPLE = "ivr call --from +15551230001 --input dtmf:1 --input hangup --jso
 def add_telephony_commands(sub: Any) -> None:
     call = sub.add_parser(
         "call", help="place a test call against ivr (the emulator plays Asterisk)",
-        description=f"Place a test call through FastAGI. Example: {CALL_EXAMPLE}",
+        description=f"Place a test call through FastAGI. Example: {CALL_EXAMPLE}. The call asks "
+        "the server for one AudioSocket per turn (media=turns on its AGI URL), so each prompt "
+        "shows as it starts; real calls hold one AudioSocket from answer (IVR_MEDIA_ONE_SESSION).",
     )
     call.add_argument("--from", dest="caller", default="+15551230001", help="caller ID")
     call.add_argument("--to", dest="dnis", default="18005550100", help="dialled number")
@@ -37,7 +39,8 @@ def add_telephony_commands(sub: Any) -> None:
                       help="type keys (Enter sends them), 'h' hangs up")
     call.add_argument("--json", action="store_true", help="one JSON object per line")
     call.add_argument("--language", default="en", help="channel language (prompt set)")
-    call.add_argument("--server", help="FastAGI URL (default agi://IVR_AGI_HOST:IVR_AGI_PORT)")
+    call.add_argument("--server", help="FastAGI URL (default "
+                      "agi://IVR_AGI_HOST:IVR_AGI_PORT/DNIS?media=turns)")
     call.add_argument("--in-process", action="store_true",
                       help="run ivr's call handling inside this command instead of a server")
     call.add_argument("--max-seconds", type=float, default=120.0,
@@ -74,7 +77,9 @@ async def _call(args: argparse.Namespace, settings: Settings, steps: list[Any]) 
 @contextlib.asynccontextmanager
 async def _target(args: argparse.Namespace, settings: Settings) -> AsyncIterator[str]:
     if not args.in_process:
-        yield args.server or f"agi://{settings.agi_host}:{settings.agi_port}/{args.dnis}"
+        # media=turns: the transcript shows each turn as it starts (see ivr/call/held.py)
+        yield args.server or \
+            f"agi://{settings.agi_host}:{settings.agi_port}/{args.dnis}?media=turns"
         return
     from ivr.calls import import_flows, make_call_handler
     from ivr.store.db import Database, require_current

@@ -8,6 +8,9 @@ from one media turn to the next, so keys pressed then reach us and wait in the s
 for the next gather; it is released only when an AGI command has to run (a variable, a
 transfer, a hangup), and the turns' VERBOSE announcements go out then, in order.
 
+A call whose AGI URL asks for `media=turns` (`agi://ivr:4573/ivr?media=turns`; `ivr call` does)
+gets one AudioSocket per turn instead, so each turn's console line comes as the turn starts.
+
 Keys left unread when a connection ends (pressed over a prompt nobody could interrupt) are kept
 in `typed` for the next gather either way, and a variable the call set is read back from here.
 """
@@ -25,6 +28,13 @@ from ivr.call.media import MediaPath, audiosocket
 from ivr.telephony.agi import AgiEnvironment, AgiResult
 from ivr.telephony.audiosocket_server import AudioSocketSession
 
+PER_TURN = ("media", "turns")  # the AGI URL's query asks for one AudioSocket per turn
+
+
+def per_turn_asked(env: AgiEnvironment) -> bool:
+    key, value = PER_TURN
+    return env.query.get(key) == value
+
 
 class HoldingLink:
     """An AgiLink that can hold the call's AudioSocket between media turns."""
@@ -33,7 +43,8 @@ class HoldingLink:
         self._link = link
         self.env: AgiEnvironment = link.env
         self._path = path
-        self.holds = path is not None and path.one_session and path.streams_prompts
+        self.holds = path is not None and path.one_session and path.streams_prompts \
+            and not per_turn_asked(link.env)
         self._stack: contextlib.AsyncExitStack | None = None
         self._session: AudioSocketSession | None = None
         self._last: AudioSocketSession | None = None  # the media a key last came in on

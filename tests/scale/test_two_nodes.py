@@ -18,6 +18,7 @@ from ivr.phone import to_json
 from ivr.store.db import Database
 from ivr.store.models import CallAttemptRow, now_utc
 from ivr.store.repositories.campaigns import CampaignRepository
+from ivr.store.repositories.nodes import NodeRepository
 from ivr.telephony.emulator.agi_call import CallProfile
 from ivr.telephony.emulator.agi_caller import PressWhenAsked
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
@@ -150,6 +151,7 @@ async def test_sigkill_loses_only_that_nodes_calls_and_a_survivor_closes_their_r
     lost = [r for r in rows if r.node == "a"]
     assert all(r.end_reason == "node_lost" for r in lost)
     assert all("node a" in r.transcript[-1]["text"] for r in lost)
+    assert NodeRepository(pg).names() == ["b"]  # the dead node is gone, swept once
 
 
 CONTACTS = 60
