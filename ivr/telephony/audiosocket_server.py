@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 import uuid as uuidlib
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator
 from ivr.telephony import audiosocket as codec
 from ivr.telephony.audiosocket import SLIN8, AudioFormat, Kind, Message
 from ivr.telephony.errors import AudioSocketError, CallHangup
+from ivr.telephony.pacer import FramePacer, Job
 
 log = logging.getLogger(__name__)
 # Asterisk opens a connection per call; a burst of calls must not overflow the accept queue
@@ -40,7 +42,9 @@ class AudioSocketSession:
         *,
         keepalive: float | None = 0.5,
         frame_interval: float = 0.020,
+        pacer: FramePacer | None = None,
     ) -> None:
+        """`pacer`: the clock shared by the server's sessions (one of its own if None)."""
         self.uuid = session_uuid
         self.format = fmt
         self.closed = asyncio.Event()
@@ -50,7 +54,8 @@ class AudioSocketSession:
         self._reader = reader
         self._writer = writer
         self._keepalive = keepalive
-        self._interval = frame_interval
+        self._pacer = pacer or FramePacer(frame_interval)
+        self._job: Job | None = None  # the play in progress
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_QUEUED_FRAMES)
         self._stop = asyncio.Event()
         self._play_lock = asyncio.Lock()
@@ -105,24 +110,35 @@ class AudioSocketSession:
     async def play(self, pcm: bytes) -> bool:
         """Stream 8 kHz s16le as 20 ms frames in real time; False if stop_playback() cut it.
 
-        Frames follow an absolute schedule from the start, so sleep overshoot never accumulates.
-        Plays queue behind each other; a stop ends the current one and those already queued.
-        Raises CallHangup if the connection ends.
+        The frames go out on the server's shared clock (pacer.py) on an absolute schedule from
+        the first, so lateness never accumulates. Plays queue behind each other; a stop ends
+        the current one and those already queued. Raises CallHangup if the connection ends.
         """
         stop = self._stop
         async with self._play_lock:
-            payload = codec.from_pcm8k(pcm, self.format)
+            if self._stopped(stop):
+                return False
             size = self.format.frame_bytes
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            for index, offset in enumerate(range(0, len(payload), size)):
-                delay = start + index * self._interval - loop.time()
-                if delay > 0:
-                    await _wait(stop, delay)
-                if self._stopped(stop):
-                    return False
-                await self.send(codec.audio(payload[offset:offset + size], self.format.kind))
-            return not self._stopped(stop)
+            payload = codec.from_pcm8k(pcm, self.format)
+            frames = [codec.encode_from_server(codec.audio(payload[i:i + size], self.format.kind))
+                      for i in range(0, len(payload), size)]
+            if not frames:
+                return True
+            ends = list(itertools.accumulate(len(frame) for frame in frames))
+            job = Job(b"".join(frames), ends, self._write,
+                      self._writer.transport.get_write_buffer_size,
+                      asyncio.get_running_loop().create_future())
+            self._job = job
+            self._pacer.play(job)
+            try:
+                return await job.done
+            finally:
+                self._job = None
+                self._pacer.finish(job, False)  # (cancelled: the clock forgets it)
+
+    def _write(self, data: bytes) -> None:
+        self._writer.write(data)
+        self._touch()
 
     def _stopped(self, stop: asyncio.Event) -> bool:
         if self.closed.is_set():
@@ -142,6 +158,8 @@ class AudioSocketSession:
         """Barge-in: drop pending output at once; the running and queued play() return False."""
         self._stop.set()
         self._stop = asyncio.Event()
+        if self._job is not None:
+            self._pacer.finish(self._job, False)
 
     # --- input -------------------------------------------------------------------------------
 
@@ -229,6 +247,9 @@ class AudioSocketSession:
         self.close_reason = reason
         self.closed.set()
         self._stop.set()
+        if self._job is not None:
+            self._pacer.finish(self._job, CallHangup(f"AudioSocket {self.uuid} is closed "
+                                                     f"({reason})"))
         if self._frames.full():
             self._frames.get_nowait()
         self._frames.put_nowait(None)
@@ -277,6 +298,7 @@ class AudioSocketServer:
         self._uuid_timeout = uuid_timeout
         self._linger = linger
         self._server: asyncio.Server | None = None
+        self._pacer = FramePacer(frame_interval)  # one clock for all sessions' prompts
         self._formats: dict[uuidlib.UUID, AudioFormat] = {}
         self._waiters: dict[uuidlib.UUID, asyncio.Future[AudioSocketSession]] = {}
         self._live: dict[uuidlib.UUID, AudioSocketSession] = {}
@@ -352,7 +374,7 @@ class AudioSocketServer:
             fut = self._waiters[key] = asyncio.get_running_loop().create_future()
         fmt = self._formats.pop(key, self._default_format)
         session = AudioSocketSession(key, reader, writer, fmt, keepalive=self._keepalive,
-                                     frame_interval=self._interval)
+                                     frame_interval=self._interval, pacer=self._pacer)
         self._live[key] = session
         session.start(parser, early)
         fut.set_result(session)

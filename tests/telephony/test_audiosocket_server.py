@@ -102,6 +102,25 @@ async def test_stop_playback_also_drops_queued_plays(paced_server: AudioSocketSe
     await caller.hangup()
 
 
+async def test_sessions_playing_at_once_each_hear_their_whole_prompt_and_a_stop_stays_theirs(
+        paced_server: AudioSocketServer) -> None:
+    calls = [await call(paced_server) for _ in range(3)]
+    prompts = [tone(30 + 5 * i) for i in range(3)]
+    plays = [asyncio.create_task(session.play(pcm))
+             for (_, session), pcm in zip(calls, prompts, strict=True)]
+    stopped_caller, stopped = await call(paced_server)
+    cut = asyncio.create_task(stopped.play(tone(500)))
+    await asyncio.wait_for(stopped_caller.wait_heard(2), timeout=5)
+    stopped.stop_playback()
+    assert await asyncio.wait_for(cut, timeout=1) is False
+    assert await asyncio.wait_for(asyncio.gather(*plays), timeout=10) == [True] * 3
+    for (caller, _), pcm in zip(calls, prompts, strict=True):
+        await asyncio.wait_for(caller.wait_heard(len(pcm) // 320), timeout=5)
+        assert caller.heard_audio() == pcm
+        await caller.hangup()
+    await stopped_caller.hangup()
+
+
 async def test_frames_yield_caller_audio_and_end_on_caller_hangup(
         server: AudioSocketServer) -> None:
     caller, session = await call(server)
