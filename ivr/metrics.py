@@ -7,6 +7,7 @@ speech results 250 ms, and the CRM's budget defaults to 300 ms.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -33,6 +34,10 @@ ORIGINATES = Counter("ivr_dialer_originates_total", "outbound calls the dialer o
 DIAL_OUTCOMES = Counter("ivr_dialer_outcomes_total", "outbound attempts ended, by outcome",
                         ["outcome"])
 ERRORS = Counter("ivr_errors_total", "log records at ERROR or above, by logger", ["logger"])
+LOOP_LAG = Histogram("ivr_event_loop_lag_seconds",
+                     "how late a timer on the event loop fires (every call waits as long)",
+                     buckets=LATENCY)
+LAG_PROBE_S = 0.25
 
 
 def exposition() -> tuple[bytes, str]:
@@ -77,3 +82,17 @@ def time_statements(engine: Any) -> None:
         started = conn.info.get("ivr_started")
         if started:
             DB_SECONDS.observe(time.perf_counter() - started.pop())
+
+
+def watch_loop() -> asyncio.Task[None]:
+    """Observe LOOP_LAG every LAG_PROBE_S from a task on the running loop (cancel it to stop):
+    a busy loop delays every call's next action by as much, whatever the call is doing."""
+
+    async def probe() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + LAG_PROBE_S
+            await asyncio.sleep(LAG_PROBE_S)
+            LOOP_LAG.observe(max(0.0, loop.time() - due))
+
+    return asyncio.create_task(probe(), name="loop-lag")

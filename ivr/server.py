@@ -143,6 +143,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(log.info, "stopped")
         stack.callback(db.dispose)
+        stack.callback(metrics.watch_loop().cancel)
         http_sock = bind_tcp("the admin API", settings.http_host, settings.http_port,
                              "IVR_HTTP_PORT")
         stack.callback(http_sock.close)

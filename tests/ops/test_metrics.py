@@ -40,3 +40,5 @@ def test_a_call_shows_in_metrics_by_outcome_with_its_key_latency(running: Served
     assert after["ivr_active_calls"] == 0
     assert after["ivr_db_statement_seconds_count"] > before["ivr_db_statement_seconds_count"]
     assert after["ivr_crm_lookup_seconds_count"] == 1
+    # the loop's own lateness is sampled all along (what every call waits on under load)
+    assert after["ivr_event_loop_lag_seconds_count"] > before["ivr_event_loop_lag_seconds_count"]
