@@ -69,11 +69,16 @@ def silence(ms: float, rate: int = RATE) -> bytes:
 
 
 def rms_dbfs(frame: bytes) -> float:
-    """Level of a frame in dBFS (-96 for digital silence)."""
-    samples = array("h", frame[: len(frame) // 2 * 2])
-    if not samples:
+    """Level of a frame in dBFS (-96 for digital silence). The endpointer takes it for every
+    frame of every call at a speech menu: numpy, 4x the speed of summing in Python (which
+    was a fifth of the server's loop with 1 000 callers, issue 12), the same exact sum."""
+    import numpy as np
+
+    samples = np.frombuffer(frame, dtype=np.int16, count=len(frame) // 2)
+    if not samples.size:
         return -96.0
-    power = sum(s * s for s in samples) / len(samples)
+    wide = samples.astype(np.int64)
+    power = float(wide @ wide) / samples.size
     return -96.0 if power < 1 else 10 * math.log10(power / (32768.0 * 32768.0))
 
 
