@@ -210,9 +210,9 @@ class SpeechTurn:
         found = catalog.prompt_file(self.path.prompts_dir, prompt, self.language)
         if found is None:
             return None
-        from ivr.speech.audio import read_wav
+        from ivr.speech.wav_cache import read_wav_cached
 
-        return await asyncio.to_thread(read_wav, found)
+        return await read_wav_cached(found)
 
     async def synthesize(self, text: str) -> bytes:
         if self.path.tts is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
 import uuid as uuidlib
@@ -19,7 +18,7 @@ from collections.abc import AsyncIterator
 from ivr.telephony import audiosocket as codec
 from ivr.telephony.audiosocket import SLIN8, AudioFormat, Kind, Message
 from ivr.telephony.errors import AudioSocketError, CallHangup
-from ivr.telephony.pacer import FramePacer, Job
+from ivr.telephony.pacer import FramePacer, Job, framed
 
 log = logging.getLogger(__name__)
 # Asterisk opens a connection per call; a burst of calls must not overflow the accept queue
@@ -118,14 +117,10 @@ class AudioSocketSession:
         async with self._play_lock:
             if self._stopped(stop):
                 return False
-            size = self.format.frame_bytes
-            payload = codec.from_pcm8k(pcm, self.format)
-            frames = [codec.encode_from_server(codec.audio(payload[i:i + size], self.format.kind))
-                      for i in range(0, len(payload), size)]
-            if not frames:
+            data, ends = framed(pcm, self.format)
+            if not ends:
                 return True
-            ends = list(itertools.accumulate(len(frame) for frame in frames))
-            job = Job(b"".join(frames), ends, self._write,
+            job = Job(data, ends, self._write,
                       self._writer.transport.get_write_buffer_size,
                       asyncio.get_running_loop().create_future())
             self._job = job

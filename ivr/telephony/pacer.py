@@ -12,10 +12,27 @@ tick sends the overdue frames together and the lateness never accumulates.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ivr.telephony import audiosocket as codec
+from ivr.telephony.audiosocket import AudioFormat
+
 WRITE_BACKLOG = 64 * 1024  # bytes unsent to a session before its next frames wait
+
+
+@functools.lru_cache(maxsize=64)
+def framed(pcm: bytes, fmt: AudioFormat) -> tuple[bytes, tuple[int, ...]]:
+    """A prompt as the wire carries it: its frames, framed and joined, and where each ends.
+    Kept for the prompts played most (the same bytes object from the prompt cache: its hash is
+    computed once), so a menu turn does not frame its prompt again for every caller."""
+    size = fmt.frame_bytes
+    payload = codec.from_pcm8k(pcm, fmt)
+    frames = [codec.encode_from_server(codec.audio(payload[i:i + size], fmt.kind))
+              for i in range(0, len(payload), size)]
+    return b"".join(frames), tuple(itertools.accumulate(len(frame) for frame in frames))
 
 
 @dataclass(eq=False)
@@ -24,7 +41,7 @@ class Job:
     it ends (True: played, False: stopped, an exception: the connection ended)."""
 
     data: bytes
-    ends: list[int]
+    ends: tuple[int, ...]
     write: Callable[[bytes], None]
     backlog: Callable[[], int]
     done: asyncio.Future[bool]
