@@ -47,9 +47,13 @@ AFTER_KEY_S = 2.0  # the call is hung up this long after the IVR could have acte
 DTMF_TONE_MS = 100.0  # DTMFBegin -> DTMFEnd (DurationMs: 100, ami-originate-answered-agi-dtmf.txt)
 
 
-def welcome_seconds() -> float:
-    with wave.open(str(PROMPTS / "en" / "main-welcome.wav"), "rb") as wav:
+def prompt_seconds(prompt: str) -> float:
+    with wave.open(str(PROMPTS / "en" / f"{prompt}.wav"), "rb") as wav:
         return wav.getnframes() / wav.getframerate()
+
+
+def welcome_seconds() -> float:
+    return prompt_seconds("main-welcome")
 
 
 @dataclass
@@ -106,15 +110,15 @@ def first_turn_over(emu: AgiEmulator, event: EmuEvent) -> bool:
     return heard >= welcome_seconds() + 0.04
 
 
-async def press_when(emu: AgiEmulator, trigger: Trigger) -> None:
-    """Press KEY at the moment `trigger` first holds (checked as each event is logged, and
+async def press_when(emu: AgiEmulator, trigger: Trigger, key: str = KEY) -> None:
+    """Press `key` at the moment `trigger` first holds (checked as each event is logged, and
     every 5 ms for what the caller hears)."""
 
     def check(event: EmuEvent) -> bool:
         if not pressed and trigger(emu, event):
             pressed.append(True)
             # not inside the event log's own add(); still before any socket is read again
-            asyncio.get_running_loop().call_soon(emu.press, KEY)
+            asyncio.get_running_loop().call_soon(emu.press, key)
         return False
 
     pressed: list[bool] = []
@@ -129,9 +133,12 @@ async def press_when(emu: AgiEmulator, trigger: Trigger) -> None:
 
 
 async def call(
-    rig: Rig, one_session: bool, trigger: Trigger | None
+    rig: Rig, one_session: bool, trigger: Trigger | None,
+    then: tuple[str, Trigger] | None = None, linger: float = 0.0,
 ) -> tuple[AgiEmulator, tuple[str, ...]]:
-    """One call from STRANGER; returns the emulator and the interaction's path of nodes."""
+    """One call from STRANGER; returns the emulator and the interaction's path of nodes. KEY is
+    pressed at `trigger` (None: during the CRM lookup), then `then`'s key at its moment; the
+    caller hangs up `linger` s later than after one key."""
     async with AudioSocketServer("127.0.0.1", 0) as media_server:
         media = MediaPath(media_server, f"127.0.0.1:{media_server.port}", None, None, PROMPTS,
                           one_session=one_session)
@@ -148,9 +155,15 @@ async def call(
                 return Reply.of_json([])
 
             rig.crm.handler = crm
-            presser = asyncio.ensure_future(
-                press_when(emu, trigger) if trigger else asyncio.sleep(0))
-            hang = asyncio.ensure_future(hang_up_after_key(emu))
+            async def presses() -> None:
+                if trigger is not None:
+                    await press_when(emu, trigger)
+                if then is not None:
+                    await emu.events.wait_for(DigitPressed, within=60)
+                    await press_when(emu, then[1], then[0])
+
+            presser = asyncio.ensure_future(presses())
+            hang = asyncio.ensure_future(hang_up_after_key(emu, linger))
             try:
                 await asyncio.wait_for(emu.run(), 60)
             finally:
@@ -161,9 +174,10 @@ async def call(
     return emu, tuple(interaction.path)
 
 
-async def hang_up_after_key(emu: AgiEmulator) -> None:
+async def hang_up_after_key(emu: AgiEmulator, linger: float = 0.0) -> None:
     await emu.events.wait_for(DigitPressed, within=60)
-    await asyncio.sleep(welcome_seconds() + AFTER_KEY_S)  # a key before the welcome waits for it
+    # a key before the welcome waits for it
+    await asyncio.sleep(welcome_seconds() + AFTER_KEY_S + linger)
     emu.hangup()
 
 
@@ -209,6 +223,24 @@ async def test_the_ivr_listens_right_after_answering(rig: Rig) -> None:
     lines = [c.line for c in emu.events.of(CommandReceived)]
     answered = next(i for i, line in enumerate(lines) if line.startswith(b"ANSWER"))
     assert lines[answered + 1].startswith(b"EXEC AudioSocket"), lines[answered:answered + 3]
+
+
+def menu_started(emu: AgiEmulator, event: EmuEvent) -> bool:
+    """The caller has heard the welcome and the main menu has just begun: the IVR now takes the
+    2 typed during the lookup and runs the outage lookup (a database read) and its answer."""
+    heard = sum(c.heard_seconds for c in agi_audiosocket.caller_media(emu.call).connections)
+    return heard >= welcome_seconds() + 0.04
+
+
+async def test_a_key_typed_ahead_while_the_ivr_acts_on_the_last_one_is_kept(rig: Rig) -> None:
+    # 2 during the CRM lookup, then 9 (for "anything else?": goodbye) while the IVR looks the
+    # outage up and answers; the answer is a prompt keys do not interrupt.
+    linger = prompt_seconds("outage-area-unknown") + prompt_seconds("goodbye")
+    emu, path = await call(rig, one_session=ONE_SESSION, trigger=None,
+                           then=("9", menu_started), linger=linger)
+    pressed = emu.events.of(DigitPressed)
+    assert [(p.digit, p.heard) for p in pressed] == [(KEY, True), ("9", True)]
+    assert "outage" in path and "goodbye" in path, path
 
 
 @pytest.mark.xfail(strict=True, reason="protocol limit: a key that ENDS at the very moment the "
