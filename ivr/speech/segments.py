@@ -14,6 +14,7 @@ import numpy as np
 
 STEP = 80  # 10 ms of 8 kHz samples
 EDGE = 20  # 200 ms: the line before the caller speaks and after they stop
+STEADY = 2.0  # line hiss stays within this ratio of its median over an edge; speech does not
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,20 @@ def words(pcm: bytes, config: SegmentConfig | None = None) -> list[tuple[int, in
 
 
 def _line(levels: list[float], loudest: float, above: float) -> float:
-    """The level the turn starts and ends with (0 when unknown). A turn opens before the caller
-    speaks and closes on trailing silence, so its edges are the line itself. The 10th
-    percentile alone is not: a recording can be quieter inside than the line's hiss around it
-    (a phone's noise suppression, comfort noise in the pauses), and the hiss, scaled up with a
-    quiet voice, was then cut into words ("six" heard as 2 6 5)."""
+    """The line's steady level at the turn's edges (0 when neither edge is steady). A turn
+    opens before the caller speaks and closes on trailing silence, so its edges are the line
+    itself. The 10th percentile alone is not: a recording can be quieter inside than the
+    line's hiss around it (a phone's noise suppression, comfort noise in the pauses), and the
+    hiss, scaled up with a quiet voice, was then cut into words ("six" heard as 2 6 5)."""
     if len(levels) < 4 * EDGE:
         return 0.0
-    line = min(float(np.median(levels[:EDGE])), float(np.median(levels[-EDGE:])))
-    # edges as loud as the words are speech (a turn cut short), not the line
-    return line if line * above < loudest else 0.0
+    steady = []
+    for edge in (levels[:EDGE], levels[-EDGE:]):
+        middle = float(np.median(edge))
+        # speech at an edge (a turn cut short) is neither steady nor far under the words
+        if max(edge) < STEADY * middle and middle * above < loudest:
+            steady.append(middle)
+    return max(steady, default=0.0)
 
 
 def _widen(runs: list[tuple[int, int]], margin: int, size: int) -> list[tuple[int, int]]:

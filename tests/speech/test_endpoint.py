@@ -112,3 +112,10 @@ def test_a_quiet_word_the_detector_confirmed_ends_the_turn() -> None:
     confirms it, and the turn ends after it rather than waiting for a word already said."""
     pcm = over_hiss(read_wav(FIXTURES / "quiet" / "7_nicolas_0.wav")) + silence(1500)
     assert [e for e, _ in run(pcm)] == [Event.START, Event.END]
+
+
+def test_a_quiet_word_over_before_the_detector_is_sure_still_starts() -> None:
+    """This "eight" at -41 dBFS peak is 140 ms above the threshold; the voice detector is sure
+    of it only after those frames, and it is still heard."""
+    pcm = over_hiss(read_wav(FIXTURES / "quiet" / "8_yweweler_5.wav")) + silence(1500)
+    assert [e for e, _ in run(pcm)] == [Event.START, Event.END]
