@@ -58,7 +58,11 @@ class NodeWatch:
                       "flight were recorded as lost; their real results replace that as they "
                       "end", self.name, self._dead_after)
         for lost in await asyncio.to_thread(self._repo.sweep, now_utc(), self._dead_after):
-            _log_lost(lost, f"node {lost.name}")
+            if lost.closed:
+                _log_lost(lost, f"node {lost.name}")
+            else:  # stopped cleanly (or idle when it died): nothing was left open
+                log.info("node %s gone (last heartbeat %s), no call left open", lost.name,
+                         lost.seen_at.isoformat(timespec="seconds"))
 
 
 def _log_lost(lost: LostNode, whose: str) -> None:
