@@ -7,7 +7,7 @@ same process: faster-whisper's own transcribe() for Whisper, a bare KaldiRecogni
 the mechanics - latency, speed, memory - not English accuracy).
 
     .venv/bin/python benchmarks/asr.py [--speech ../shared/speech] [--digits 150] [--full]
-    .venv/bin/python benchmarks/asr.py --dialogue [--codes 150]   (codes by dialogue only)
+    .venv/bin/python benchmarks/asr.py --dialogue [--codes 550]   (codes by dialogue only)
 """
 
 from __future__ import annotations
@@ -315,6 +315,9 @@ def main() -> None:
     parser.add_argument("--russian", type=int, default=20,
                         help="SYNTHETIC espeak-ng Russian turns per category (0: skip)")
     parser.add_argument("--rss-child", nargs=2, metavar=("ENGINE", "N"))
+    parser.add_argument("--dialogue", action="store_true",
+                        help="codes by dialogue only: simulated callers, read-backs, digits "
+                             "asked again (asr.py --dialogue --help for its options)")
     args = parser.parse_args()
     if args.rss_child:
         rss_main(args.rss_child[0], int(args.rss_child[1]), args.speech)

@@ -234,13 +234,14 @@ class SpeechTurn:
             heard = await listen(session, rec, prompt_pcm, opts)
             if heard.kind == "speech":
                 metrics.SPEECH_RESULT.observe(heard.latency_ms / 1000)
-            if self._needs_confirmation(heard):
+            if self._needs_confirmation(heard, grammar):
                 heard = await self._confirm(session, heard)
         return heard
 
-    def _needs_confirmation(self, heard: Heard) -> bool:
+    def _needs_confirmation(self, heard: Heard, grammar: Grammar) -> bool:
+        # a yes/no said to a code read back is weighed by the code's dialogue, not asked about
         return heard.kind == "speech" and heard.choice is not None \
-            and heard.confidence < self.path.confirm_below
+            and grammar.kind != "digits" and heard.confidence < self.path.confirm_below
 
     async def _confirm(self, session: MediaChannel, heard: Heard) -> Heard:
         question = CONFIRM.get(self.language, CONFIRM["en"]).format(heard.text)

@@ -27,6 +27,7 @@ from ivr.call.values import Turn as Turn
 if TYPE_CHECKING:
     from ivr.call.held import HoldingLink
     from ivr.call.media import MediaPath
+    from ivr.speech.grammar import Grammar
     from ivr.speech.listen import Heard
 
 log = logging.getLogger(__name__)
@@ -198,13 +199,15 @@ class Call:
         phrases: Sequence[str] | None = None,
         text: str | None = None,
         answer_keys: str = "",
+        grammar: Grammar | None = None,
     ) -> Gathered:
         """Collect keys: the first within `timeout` of the prompt's end, the next within
         `inter_digit_timeout`; ends at `max_digits` or `finish_on_key`.
 
         In "speech"/"both" mode keys are accepted alongside speech: `phrases` (a menu's
         options and synonyms) make a grammar, otherwise several digits are listened for as
-        spoken digits and one as free speech. Raises FeatureUnavailable without a media path
+        spoken digits and one as free speech; `grammar` says what to listen for instead (a
+        code read back: digits or yes/no). Raises FeatureUnavailable without a media path
         or a recognizer for the call's language."""
         if self._typed:  # pressed before this question was asked: that is the answer
             return await self._keys(self._typed.pop(0), self._typed_or_wait, max_digits,
@@ -212,7 +215,7 @@ class Call:
         if mode != "dtmf":
             return await self._gather_speech(
                 prompt, max_digits, timeout, inter_digit_timeout, finish_on_key, barge_in,
-                phrases, text, answer_keys)
+                phrases, text, answer_keys, grammar)
         audio = await self._streamed(prompt) if prompt else None
         if prompt and audio is not None:
             keyed = functools.partial(self._keyed, prompt=prompt, audio=audio, timeout=timeout,
@@ -256,13 +259,13 @@ class Call:
     async def _gather_speech(
         self, prompt: str | None, max_digits: int, timeout: float, inter_digit_timeout: float,
         finish_on_key: str, barge_in: bool, phrases: Sequence[str] | None,
-        text: str | None = None, answer_keys: str = "",
+        text: str | None = None, answer_keys: str = "", grammar: Grammar | None = None,
     ) -> Gathered:  # fmt: skip
         from ivr.call.media import grammar_for
         from ivr.speech.listen import ListenOptions
 
         turn = self._speech()
-        grammar = grammar_for(self.language, phrases, max_digits)
+        grammar = grammar or grammar_for(self.language, phrases, max_digits)
         await turn.recognizer(grammar)  # no model: FeatureUnavailable before anything plays
         audio = await turn.synthesize(text) if text else await turn.prompt_audio(prompt)
         if text:  # a sentence made for this turn (a code read back): keys and speech barge in

@@ -39,6 +39,13 @@ DOUBTFUL = FIXTURES / "otp6" / "otp_016_nicolas.wav"  # 230665, heard 230365
 AGAIN = FIXTURES / "otp6" / "otp_016_nicolas_again.wav"  # 230665 said again, other recordings
 RIGHT_BUT_UNSURE = FIXTURES / "otp6" / "otp_001_nicolas.wav"  # 300059, three digits under 0.2
 SURE = FIXTURES / "otp6" / "otp_000_jackson.wav"  # 710190, every digit above 0.8
+# 493066 said twice by nicolas: heard 493063, then 493066 with its first digits unsure; the
+# two weighed together give 493062 until the sixth digit is said alone (fsdd 6_nicolas_11)
+TWICE_WRONG = FIXTURES / "otp6" / "otp_123_nicolas.wav"
+TWICE_WRONG_AGAIN = FIXTURES / "otp6" / "otp_123_nicolas_again.wav"
+SIX, FOUR = FIXTURES / "fsdd" / "6_nicolas_11.wav", FIXTURES / "fsdd" / "4_nicolas_30.wav"
+YES = FIXTURES / "commands" / "yes_6a27a9bf_nohash_0.wav"
+NO = FIXTURES / "commands" / "no_563aa4e6_nohash_2.wav"
 FLOW = """
 flow: otp-by-voice
 language: en
@@ -89,7 +96,12 @@ def caller(*answers: tuple[int, str, str]) -> Answer:
 
 
 def read_backs(turns: list[Turn]) -> list[str]:
+    """What the dialogue said: its read-backs and the digits it asked for alone."""
     return [t.detail["text"] for t in turns if t.kind == "say"]
+
+
+def heard(code: str) -> str:
+    return f"I heard {' '.join(code)}. Say yes or press 1 if that is right, or say it again."
 
 
 @pytest.fixture
@@ -105,12 +117,15 @@ async def test_a_read_back_repairs_a_wrong_digit(
 ) -> None:
     people = add_people(db)
     issued("230665")
-    answers = caller((1, "say", str(DOUBTFUL)), (2, "say", str(AGAIN)), (3, "keys", "1"))
+    answers = caller((1, "say", str(DOUBTFUL)), (2, "say", str(AGAIN)), (3, "keys", "6"),
+                     (4, "keys", "1"))
     run, turns, _ = await voice_call(rig, media, FLOW, [], answers)
-    # said again over the read-back: the two hearings weighed together give 230665
+    # said again over the read-back: the two hearings weighed together give 230665, its
+    # fourth digit still unsure; the caller keys it when asked for it alone
     assert read_backs(turns) == [
-        "I heard 2 3 0 3 6 5. Press 1 if that is right, or say it again.",
-        "I heard 2 3 0 6 6 5. Press 1 if that is right, or say it again.",
+        heard("230365"),
+        "Please say just the fourth digit.",
+        heard("230665"),
     ]
     assert run.variables["authenticated"] == "yes"
     # the wrong reading never reached the OTP service: no failed attempt on the customer
@@ -125,7 +140,7 @@ async def test_keys_pressed_during_a_read_back_replace_the_spoken_code(
     answers = caller((1, "say", str(DOUBTFUL)), (2, "keys", "230665"))
     run, turns, _ = await voice_call(rig, media, FLOW, [], answers)
     assert read_backs(turns) == [
-        "I heard 2 3 0 3 6 5. Press 1 if that is right, or say it again."]
+        heard("230365")]
     assert run.variables["authenticated"] == "yes"
     assert rig.audit(people.anna.id) == ["otp.issued", "otp.sent", "otp.verified"]
 
@@ -138,7 +153,7 @@ async def test_1_pressed_during_a_read_back_accepts_the_code_read(
     run, turns, _ = await voice_call(rig, media, FLOW, [],
                                      caller((1, "say", str(RIGHT_BUT_UNSURE)), (2, "keys", "1")))
     assert read_backs(turns) == [
-        "I heard 3 0 0 0 5 9. Press 1 if that is right, or say it again."]
+        heard("300059")]
     assert run.variables["authenticated"] == "yes"
 
 
@@ -151,7 +166,7 @@ async def test_after_max_tries_spoken_codes_the_caller_is_asked_for_keys(
     flow = FLOW.replace("max_tries: 2", "max_tries: 1")
     run, turns, _ = await voice_call(rig, media, flow, [], answers)
     assert read_backs(turns) == [
-        "I heard 2 3 0 3 6 5. Press 1 if that is right, or say it again."]
+        heard("230365")]
     played = [t.detail.get("prompt") for t in turns if t.kind == "play"]
     assert "ivr/please-use-keypad" in played  # the second spoken code is not listened to
     assert run.variables["authenticated"] == "yes"
@@ -167,3 +182,55 @@ async def test_a_code_heard_surely_is_not_read_back(
     assert read_backs(turns) == []
     assert run.path == ["identify", "verify", "thanks", "bye"]
     assert run.variables["authenticated"] == "yes"
+
+
+async def test_a_digit_asked_for_alone_repairs_what_two_hearings_got_wrong(
+    rig: Rig, db: Database, media: MediaPath, issued: Callable[[str], None],  # noqa: F811
+) -> None:
+    people = add_people(db)
+    issued("493066")
+    answers = caller((1, "say", str(TWICE_WRONG)), (2, "say", str(TWICE_WRONG_AGAIN)),
+                     (3, "say", str(SIX)), (4, "say", str(FOUR)), (5, "say", str(YES)))
+    run, turns, _ = await voice_call(rig, media, FLOW, [], answers)
+    # the two hearings disagree on the sixth digit (3 / 6) and weighed together say 2: the
+    # doubtful digits are asked for alone, least sure first, then the code is read back
+    assert read_backs(turns) == [
+        heard("493063"),
+        "Please say just the sixth digit.",
+        "Please say just the first digit.",
+        heard("493066"),
+    ]
+    assert run.variables["authenticated"] == "yes"
+    assert rig.audit(people.anna.id) == ["otp.issued", "otp.sent", "otp.verified"]
+
+
+async def test_yes_said_to_a_read_back_accepts_the_code(
+    rig: Rig, db: Database, media: MediaPath, issued: Callable[[str], None],  # noqa: F811
+) -> None:
+    add_people(db)
+    issued("300059")
+    answers = caller((1, "say", str(RIGHT_BUT_UNSURE)), (2, "say", str(YES)))
+    run, turns, _ = await voice_call(rig, media, FLOW, [], answers)
+    assert read_backs(turns) == [heard("300059")]
+    gathered = [t.detail for t in turns if t.kind == "gather"]
+    assert [(g.get("mode"), g["text"]) for g in gathered] == [
+        ("speech", "three zero zero zero five nine"), ("speech", "yes")]  # no key at all
+    assert run.path == ["identify", "verify", "thanks", "bye"]
+    assert run.variables["authenticated"] == "yes"
+
+
+async def test_no_said_to_a_read_back_asks_for_the_code_again(
+    rig: Rig, db: Database, media: MediaPath, issued: Callable[[str], None],  # noqa: F811
+) -> None:
+    people = add_people(db)
+    issued("230665")
+    answers = caller((1, "say", str(DOUBTFUL)), (2, "say", str(NO)), (3, "keys", "230665"))
+    run, turns, _ = await voice_call(rig, media, FLOW, [], answers)
+    assert read_backs(turns) == [heard("230365")]  # no read-back of anything else
+    gathered = [t.detail for t in turns if t.kind == "gather"]
+    assert [(g.get("mode"), g.get("text"), g["digits"]) for g in gathered] == [
+        ("speech", "two three zero three six five", "230365"), ("speech", "no", ""),
+        (None, None, "230665")]  # asked for the code again: keyed this time
+    assert run.variables["authenticated"] == "yes"
+    # the code heard wrong was refused by the caller, never tried against the customer
+    assert rig.audit(people.anna.id) == ["otp.issued", "otp.sent", "otp.verified"]

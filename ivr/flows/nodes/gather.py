@@ -71,7 +71,7 @@ class Gather(NodeBase, Spoken, CodeConfirm):
             raise ValueError(f"min_length {self.min_length} exceeds max_length {self.max_length}")
         if self.kind == "date" and self.max_length < 8:
             raise ValueError("a date needs max_length of at least 8 (DDMMYYYY)")
-        dialogue = {"confirm", "confirm_below", "max_tries"} & self.model_fields_set
+        dialogue = {"confirm", "confirm_below", "max_tries", "ask_digits"} & self.model_fields_set
         if dialogue and self.kind not in CONFIRMED_KINDS:
             raise ValueError(f"{'/'.join(sorted(dialogue))} applies to kind digits or account, "
                              f"not {self.kind}")
