@@ -114,9 +114,9 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
     smtp_from: str = Field("ivr@localhost", description="sender address of e-mailed codes")
     dialer_name: str | None = Field(
-        None, description="name of this node (its dialer's leases, its calls' rows, its "
-        "heartbeat), unique per running `ivr serve`; a restart under the same name takes its "
-        "calls back at once; unset = host name + process id"
+        None, max_length=64, description="name of this node (its dialer's leases, its calls' "
+        "rows, its heartbeat), unique per running `ivr serve`; a restart under the same name "
+        "takes its calls back at once; unset = host name + process id"
     )
     node_heartbeat_seconds: float = Field(
         5.0, gt=0, le=60, description="how often this node tells the database it is alive"

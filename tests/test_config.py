@@ -31,6 +31,9 @@ def test_defaults_match_the_documented_ports(monkeypatch: pytest.MonkeyPatch) ->
         ("IVR_DEFAULT_REGION", "USA", r"^invalid IVR_DEFAULT_REGION=.*two-letter"),
         ("IVR_LOG_LEVEL", "LOUD", r"^invalid IVR_LOG_LEVEL='LOUD'"),
         ("IVR_AGI_PROT", "4573", r"^unknown setting IVR_AGI_PROT: remove it or use .*IVR_AGI_PORT"),
+        # The name goes into 64-character columns (leases, calls' rows, heartbeats).
+        ("IVR_DIALER_NAME", "n" * 65, r"^invalid IVR_DIALER_NAME=.*at most 64 characters"),
+        ("IVR_NODE_DEAD_SECONDS", "10", r"^invalid IVR_NODE_DEAD_SECONDS='10': .*3 x IVR_NODE_"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_the_variable_and_the_form(
