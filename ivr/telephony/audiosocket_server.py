@@ -197,10 +197,10 @@ class AudioSocketSession:
             if self._frames.full():
                 self._frames.get_nowait()
             self._frames.put_nowait(frame)
-        elif message.kind == Kind.DTMF:
+        elif message.kind == codec.DTMF:
             self.dtmf.put_nowait(message.digit)
             self.key_at = time.monotonic()  # for the key -> next action latency
-        elif message.kind == Kind.ERROR:
+        elif message.kind == codec.ERROR:
             raise AudioSocketError(f"Asterisk sent kind {message.kind:#04x} {message.payload!r}")
         else:
             log.warning("AudioSocket %s: ignoring kind %#04x", self.uuid, message.kind)
@@ -211,7 +211,7 @@ class AudioSocketSession:
             while data := await self._reader.read(READ_SIZE):
                 self._touch()
                 for message in parser.feed(data):
-                    if message.kind == Kind.HANGUP:  # never seen from Asterisk, but legal
+                    if message.kind == codec.HANGUP:  # never seen from Asterisk, but legal
                         await self._finish("caller")
                         return
                     self._dispatch(message)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.telephony import audiosocket as codec
-from ivr.telephony.audiosocket import SLIN8, AudioFormat, Kind, Message
+from ivr.telephony.audiosocket import SLIN8, AudioFormat, Message
 from ivr.telephony.emulator.audiosocket_media import FRAME_INTERVAL, load_wav, paced, split_frames
 from ivr.telephony.errors import AudioSocketError, CallHangup
 
@@ -192,7 +192,7 @@ class AudioSocketCaller:
                     self._record(FROM_SERVER, message)
                     self._heard += message.is_audio
                     self._received.set()
-                    if message.kind == Kind.HANGUP:
+                    if message.kind == codec.HANGUP:
                         reason = "server-hangup"
                         break
                     if not message.is_audio:
