@@ -11,12 +11,18 @@ AudioSocket connection per media turn, 20 ms frames in real time). Mix:
           --one-session the server holds each call's AudioSocket between turns.
   speech  keys 2 at the main menu, then says "no" (a real recording from
           ../shared/speech/commands-dev) at "anything else?"; skipped when that folder is absent
+  otp     a customer of its own, known by its number: main menu 1 (billing), 2 (bill limit), then
+          keys the one-time code the server sent by SMS or e-mail (to an HTTP gateway and an SMTP
+          server in this process, see load_otp.py), then a limit of 50 and # (to the billing
+          queue); the reactions timed are those to the menu keys, the code's last digit and #
 A key is pressed as soon as its menu's AudioSocket is connected (the caller does not wait for
 the prompt). Its "next action" is the IVR's first reaction after it: an AGI command, or the
 server ending the AudioSocket session (the prompt stops); after speech also new audio on the
 same session (a "did you say...?"). No reaction within 3 s: a lost key.
 A call is off its path when the announcements (VERBOSE lines) after a key are not the expected
-ones. Server CPU (from /proc/<pid>/stat) per call-minute, its peak RSS, ERROR lines in its log,
+ones. Server CPU (from /proc/<pid>/stat) per call-minute, its peak RSS and the memory per call
+(RSS with the most calls at once, less the RSS idle after the speech models loaded, divided by
+those calls), ERROR lines in its log,
 and the key -> action histogram from its own /metrics are printed beside; the transport-only
 figure is benchmarks/agi_concurrency.py's ivr runner at the same N.
 
@@ -39,7 +45,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from load_server import ROOT, Server, quantile_from_buckets, reached, summarize_profile
+from load_audio import Listener, PromptIndex
+from load_otp import CodeInbox
+from load_server import (
+    ROOT,
+    Server,
+    quantile_from_buckets,
+    reached,
+    sample,
+    summarize_profile,
+)
 
 from ivr.phone import make_emulator, prompt_lookup
 from ivr.telephony.agi import parse_command_line
@@ -53,8 +68,23 @@ MAIN_LINE, KNOWN = "18005550100", "+12125550101"
 REACT_S = 3.0
 SPEECH_REACT_S = 8.0  # the endpoint (600 ms of silence) and Whisper on a shared CPU
 CALL_LIMIT_S = 60.0
-# (prompt announced, key, what the next announcement must contain)
+END_WAIT_S = 15.0  # after the last key, for the IVR to say goodbye and hang up
+LISTEN_POLL_S, REACT_POLL_S = 0.05, 0.02  # (reactions are timed from the events, not polls)
+# (the prompt that asks, the keys, what the IVR must say or play next)
 KEYS = [("ivr/main-menu", "2", "outage"), ("ivr/main-anything-else", "9", "goodbye")]
+OTP_KEYS = [("ivr/main-menu", "1", "billing-menu"), ("ivr/billing-menu", "2", "auth-enter-code")]
+OTP_CODE_AT, OTP_LIMIT_AT = "ivr/auth-enter-code", "ivr/billing-enter-limit"
+OTP_PATH = ["main-menu", "billing-menu", "auth-enter-code", "billing-enter-limit",
+            "billing-connecting"]
+CODE_WAIT_S = 20.0  # for the SMS or e-mail to reach the caller
+IN_FLIGHT = [0]  # calls placed and not ended yet (for the memory per call)
+_INDEX: list[PromptIndex] = []
+
+
+def prompt_index() -> PromptIndex:
+    if not _INDEX:
+        _INDEX.append(PromptIndex(ROOT / "prompts", "en"))
+    return _INDEX[0]
 
 
 @dataclass
@@ -71,15 +101,25 @@ class Result:
 
 
 class Caller:
-    """One call: presses its keys when each menu listens and times the IVR's reactions."""
+    """One call: presses its keys when each menu plays and times the IVR's reactions.
 
-    def __init__(self, server: Server, kind: str, speech: Path | None) -> None:
-        self.kind, self.speech = kind, speech
+    It knows where it is by the prompts it hears (load_audio.py: with the default held media
+    the console lines come only when the media is released); once the call has ended, the
+    console lines (all sent by then, in order) must show the expected path."""
+
+    def __init__(self, server: Server, kind: str, speech: Path | None,
+                 otp: tuple[CodeInbox, str] | None = None) -> None:
+        """`otp`: where this caller's code arrives, and its customer's number (kind otp)."""
+        self.kind, self.speech, self.otp = kind, speech, otp
         url = f"agi://127.0.0.1:{server.ports['IVR_AGI_PORT']}/ivr"
         caller_id = KNOWN if kind == "known" else f"+1312555{random.randrange(10**4):04d}"
+        if otp is not None:
+            caller_id = otp[1]
         self.emu: AgiEmulator = make_emulator(
             url, caller_id=caller_id, dnis=MAIN_LINE, steps=[],
             prompts=prompt_lookup(ROOT / "prompts", "en"))
+        self.listener = Listener(self.emu.call, prompt_index())
+        self.mark = 0  # segments heard before the last key: the next prompt comes after them
         self.result = Result(kind)
 
     def commands(self) -> list[tuple[float, list[str]]]:
@@ -92,6 +132,7 @@ class Caller:
     async def run(self) -> Result:
         started = time.monotonic()
         call = asyncio.ensure_future(self.emu.run())
+        IN_FLIGHT[0] += 1
         try:
             async with asyncio.timeout(CALL_LIMIT_S):
                 await self._drive(call)
@@ -106,8 +147,14 @@ class Caller:
                     await asyncio.gather(call, return_exceptions=True)
             except TimeoutError:
                 call.cancel()
+            IN_FLIGHT[0] -= 1
         self.result.seconds = time.monotonic() - started
         self.result.heard = self.announced()
+        if self.kind != "anytime" and not self.result.error and not _in_order(
+                self.result.heard, OTP_PATH if self.kind == "otp" else _path(KEYS)):
+            self.result.off_path = True
+        if self.result.off_path:
+            self.result.heard += ["| heard:", *self.listener.heard()]
         self.result.interaction = self.emu.call.variables.get("IVR_INTERACTION_ID")
         return self.result
 
@@ -117,95 +164,101 @@ class Caller:
             self.emu.press("2")
             await asyncio.sleep(8.0)
             return
-        for prompt, key, expect in KEYS:
-            if not await self._until_listening(prompt, call):
-                self.result.off_path = True
-                return
-            seen = len(self.announced())
-            if self.kind == "speech" and key == "9" and self.speech is not None:
-                acted = await self._speak()
-            else:
-                acted = await self._press(key)
-            if acted is None:
-                self.result.lost += 1
-                self.result.off_path = True
-                return
-            if not await self._until_announced(seen, expect, call):
-                self.result.off_path = True
-                return
+        if self.kind == "otp":
+            await self._otp_path(call)
+        else:
+            for prompt, key, _ in KEYS:
+                speaks = self.kind == "speech" and key == "9" and self.speech is not None
+                if not await self._step(prompt, key, call, speaks=speaks):
+                    return
+        async with asyncio.timeout(END_WAIT_S):  # goodbye or the transfer, then the IVR hangs up
+            await asyncio.gather(call, return_exceptions=True)
 
-    async def _until_listening(self, prompt: str, call: asyncio.Future[Any]) -> bool:
-        """Wait for the turn that plays `prompt` to have its AudioSocket connected."""
-        media = agi_audiosocket.caller_media(self.emu.call)
+    async def _step(self, prompt: str, keys: str, call: asyncio.Future[Any], *,
+                    speaks: bool = False) -> bool:
+        """At `prompt`, key `keys` (or say the recording): the reaction to the last key is
+        timed. False (the call is off its path) when the prompt never plays or nothing reacts."""
+        if not await self._until_playing(prompt, call):
+            self.result.off_path = True
+            return False
+        for key in keys[:-1]:  # within a gather: no reaction is due until the last key
+            self.emu.press(key)
+            await asyncio.sleep(0.15)
+        acted = await (self._speak() if speaks else self._press(keys[-1]))
+        if acted is None:
+            self.result.lost += 1
+            self.result.off_path = True
+            return False
+        return True
+
+    async def _otp_path(self, call: asyncio.Future[Any]) -> None:
+        assert self.otp is not None
+        inbox, phone = self.otp
+        for prompt, key, _ in OTP_KEYS:
+            if not await self._step(prompt, key, call):
+                return
+        code = await inbox.code_for(phone, CODE_WAIT_S)
+        if code is None:
+            self.result.error = "no one-time code arrived"
+            self.result.off_path = True
+            return
+        if await self._step(OTP_CODE_AT, code, call):
+            await self._step(OTP_LIMIT_AT, "50#", call)
+
+    async def _until_playing(self, prompt: str, call: asyncio.Future[Any]) -> bool:
+        """Wait until `prompt` is heard starting (after the last key) on a live connection."""
+        media = self.listener.media
         while not call.done():
-            words = self.announced()
-            if any(prompt in w for w in words[-2:]) and media.current is not None:
+            if self.listener.playing(prompt, self.mark) and media.current is not None:
                 return True
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(LISTEN_POLL_S)
         return False
 
-    async def _until_announced(self, seen: int, expect: str, call: asyncio.Future[Any]) -> bool:
-        """Whether an announcement after the first `seen` mentions `expect` within the time a
-        reaction may take (the IVR may first say what it heard)."""
-        deadline = time.monotonic() + SPEECH_REACT_S
-        while time.monotonic() < deadline and not call.done():
-            if any(expect in said for said in self.announced()[seen:]):
-                return True
-            await asyncio.sleep(0.02)
-        return any(expect in said for said in self.announced()[seen:])
-
-    async def _reaction(self, since: float, within: float = REACT_S) -> float | None:
-        """ms from `since` (the emulator's clock, ms) to the IVR's next action, None after
-        `within` s. Taken from the emulator's event times, not from when this task wakes."""
-        media = agi_audiosocket.caller_media(self.emu.call)
-        connection, clock = media.current, self.emu.call.clock
-        heard = connection.heard_seconds if connection is not None else 0.0
-        command = asyncio.ensure_future(self.emu.events.wait_for(
-            CommandReceived, lambda e: e.t_ms >= since, within=within))
-        waits: set[asyncio.Future[Any]] = {command}
-        if connection is not None:
-            waits.add(asyncio.ensure_future(connection.ended.wait()))
-        if within == SPEECH_REACT_S and connection is not None:
-            waits.add(asyncio.ensure_future(_more_audio(connection, heard)))
-        try:
-            done, _ = await asyncio.wait(waits, timeout=within,
-                                         return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for wait in waits:
-                wait.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
-        if command in done and command.exception() is None:
-            return float(command.result().t_ms - since)
-        if done and not all(w.cancelled() or w.exception() for w in done):
-            return clock.now() - since
+    async def _reaction(self, within: float = REACT_S) -> float | None:
+        """ms from now to the IVR's next action: new audio (another prompt, spoken text), an
+        AGI command, or the end of the AudioSocket connection; None after `within` s."""
+        loop, clock = asyncio.get_running_loop(), self.emu.call.clock
+        since, since_ms = loop.time(), clock.now()
+        self.mark = len(self.listener.segments)
+        connection = self.listener.media.current
+        while loop.time() < since + within:
+            await asyncio.sleep(REACT_POLL_S)
+            took = [(heard - since) * 1000 for heard in [self.listener.next_after(since)]
+                    if heard is not None]
+            took += [t - since_ms for t, _ in self.commands() if t >= since_ms]
+            if connection is not None and connection.ended.is_set():
+                took.append(clock.now() - since_ms)  # (noticed at this poll)
+            if took:
+                return max(0.0, min(took))
         return None
 
     async def _press(self, key: str) -> float | None:
-        since = self.emu.call.clock.now()
         self.emu.press(key)
-        took = await self._reaction(since)
+        took = await self._reaction()
         if took is not None:
             self.result.key_ms.append(took)
         return took
 
     async def _speak(self) -> float | None:
         assert self.speech is not None
-        media = agi_audiosocket.caller_media(self.emu.call)
+        media = self.listener.media
         if media.current is not None:  # a speaker waits for the question, then answers
             await agi_audiosocket.prompt_finished(media.current)
         await media.speak(load_wav(self.speech))
-        took = await self._reaction(self.emu.call.clock.now(), SPEECH_REACT_S)
+        took = await self._reaction(SPEECH_REACT_S)
         if took is not None:
             self.result.speech_ms.append(took)
         return took
 
 
-async def _more_audio(connection: Any, heard: float) -> None:
-    """Returns once the server plays something new on this connection (a question back)."""
-    while True:
-        if connection.heard_seconds > heard + 0.1:
-            return
-        await asyncio.sleep(0.02)
+def _path(keys: list[tuple[str, str, str]]) -> list[str]:
+    return [step for prompt, _, expect in keys for step in (prompt.removeprefix("ivr/"), expect)]
+
+
+def _in_order(said: list[str], steps: list[str]) -> bool:
+    """Whether the console lines mention each step, in this order."""
+    lines = iter(said)
+    return all(any(step in line for line in lines) for step in steps)
 
 
 def pick_kinds(n: int, mix: dict[str, int], speech: list[Path]) -> list[str]:
@@ -215,15 +268,21 @@ def pick_kinds(n: int, mix: dict[str, int], speech: list[Path]) -> list[str]:
     return [random.choice(kinds) for _ in range(n)]
 
 
-async def load(server: Server, n: int, over: float, mix: dict[str, int]) -> list[Result]:
+async def load(server: Server, kinds: list[str], over: float, inbox: CodeInbox,
+               otp_phones: list[str]) -> list[Result]:
     speech = sorted(SPEECH.glob("no_*.wav")) if SPEECH.is_dir() else []
-    kinds = pick_kinds(n, mix, speech)
+    n, phones = len(kinds), iter(otp_phones)
     tasks = []
-    for index, kind in enumerate(kinds):
-        caller = Caller(server, kind, random.choice(speech) if speech else None)
-        tasks.append(asyncio.ensure_future(caller.run()))
-        await asyncio.sleep(over / n if index < n - 1 else 0)
-    return list(await asyncio.gather(*tasks))
+    await inbox.start()
+    try:
+        for index, kind in enumerate(kinds):
+            otp = (inbox, next(phones)) if kind == "otp" else None
+            caller = Caller(server, kind, random.choice(speech) if speech else None, otp)
+            tasks.append(asyncio.ensure_future(caller.run()))
+            await asyncio.sleep(over / n if index < n - 1 else 0)
+        return list(await asyncio.gather(*tasks))
+    finally:
+        await inbox.stop()
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -251,29 +310,35 @@ def transport_only(n: int) -> str:
 
 def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str, Any]:
     server = Server(args.db, args.one_session, asyncio_debug=args.asyncio_debug)
+    inbox = CodeInbox()
+    server.env.update(inbox.env())
+    kinds = pick_kinds(n, mix, sorted(SPEECH.glob("no_*.wav")) if SPEECH.is_dir() else [])
     server.start()
     spy = None
     try:
+        otp_phones = inbox.add_customers(server.url, kinds.count("otp"))
+        server.wait_speech()
+        idle = server.rss_mib()  # models loaded, no call yet
         spy = server.profile(args.profile / f"server-{n}.txt") if args.profile else None
         errors_before, cpu_before = server.errors(), server.cpu_seconds()
-        hist_before = server.histogram()
-        peak = [server.rss_mib()]
+        scraped_before = server.scrape()
+        samples = [(idle, 0)]  # (RSS MiB, calls in flight)
 
         async def main() -> list[Result]:
             async def sample() -> None:
                 while True:
-                    peak.append(server.rss_mib())
+                    samples.append((server.rss_mib(), IN_FLIGHT[0]))
                     await asyncio.sleep(0.5)
 
             sampler = asyncio.ensure_future(sample())
             try:
-                return await load(server, n, args.over or n / 25, mix)
+                return await load(server, kinds, args.over or n / 25, inbox, otp_phones)
             finally:
                 sampler.cancel()
 
         results = asyncio.run(main())
         cpu = server.cpu_seconds() - cpu_before
-        hist_after = server.histogram()
+        scraped_after = server.scrape()
         errors = server.errors() - errors_before
         slow = server.slow_callbacks()
     finally:
@@ -286,14 +351,23 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
     acted = sum(reached(server.url, r.interaction, "outage") for r in anytime)
     lost = sum(r.lost for r in results) + len(anytime) - acted
     call_minutes = sum(r.seconds for r in results) / 60
+    rss_busy, at_once = max(samples, key=lambda sample: (sample[1], sample[0]))
     return {
         "n": n, "keys": keys, "speech": [ms for r in results for ms in r.speech_ms],
         "lost": lost, "off": sum(r.off_path for r in results) + len(anytime) - acted,
         "failed": sum(bool(r.error) for r in results),
         "strays": [r for r in results if r.off_path or r.error],
-        "cpu_per_min": cpu / call_minutes if call_minutes else 0.0, "rss": max(peak),
-        "errors": errors, "server_p": [quantile_from_buckets(hist_before, hist_after, q)
-                                       for q in (0.5, 0.95, 0.99)],
+        "cpu_per_min": cpu / call_minutes if call_minutes else 0.0,
+        "rss": max(rss for rss, _ in samples), "at_once": at_once,
+        "per_call": (rss_busy - idle) / at_once if at_once else 0.0,
+        "errors": errors, "server_p": [quantile_from_buckets(
+            server.histogram(text=scraped_before), server.histogram(text=scraped_after), q)
+            for q in (0.5, 0.95, 0.99)],
+        "lag_p": [quantile_from_buckets(
+            server.histogram("ivr_event_loop_lag_seconds", scraped_before),
+            server.histogram("ivr_event_loop_lag_seconds", scraped_after), q) for q in (0.5, 0.99)],
+        "db_per_call": (sample(scraped_after, "ivr_db_statement_seconds_count")
+                        - sample(scraped_before, "ivr_db_statement_seconds_count")) / n,
         "transport": transport_only(n) if args.transport else "-", "slow": slow,
     }
 
@@ -303,7 +377,7 @@ def main() -> None:
     parser.add_argument("--callers", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--over", type=float, default=0.0,
                         help="arrivals spread over this many seconds (default N/25)")
-    parser.add_argument("--mix", default="keypad=80,known=15,speech=5")
+    parser.add_argument("--mix", default="keypad=75,known=15,speech=5,otp=5")
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--show-off", action="store_true",
                         help="print what calls off their path heard")
@@ -325,7 +399,8 @@ def main() -> None:
     mix = {k: int(v) for k, v in (part.split("=") for part in args.mix.split(","))}
     print(f"{'callers':>7} {'key->action p50/p95/p99 ms':>27} {'server /metrics':>16} "
           f"{'speech p95':>10} {'lost':>5} {'off path':>8} {'failed':>6} {'CPU s/call-min':>14} "
-          f"{'RSS MiB':>7} {'errors':>6} {'transport p50/p95':>17}", flush=True)
+          f"{'RSS MiB':>7} {'at once':>7} {'MiB/call':>8} {'errors':>6} "
+          f"{'transport p50/p95':>17}", flush=True)
     for n in args.callers:
         row = run_size(args, n, mix)
         keys = row["keys"]
@@ -333,7 +408,10 @@ def main() -> None:
         theirs = "/".join(fmt(v) for v in row["server_p"])
         print(f"{n:>7} {ours:>27} {theirs:>16} {fmt(pct(row['speech'], 0.95)):>10} "
               f"{row['lost']:>5} {row['off']:>8} {row['failed']:>6} {row['cpu_per_min']:>14.2f} "
-              f"{row['rss']:>7.0f} {row['errors']:>6} {row['transport']:>17}", flush=True)
+              f"{row['rss']:>7.0f} {row['at_once']:>7} {row['per_call']:>8.2f} "
+              f"{row['errors']:>6} {row['transport']:>17}", flush=True)
+        print(f"        server loop lag p50/p99 {'/'.join(fmt(v) for v in row['lag_p'])} ms, "
+              f"{row['db_per_call']:.1f} DB statements per call", flush=True)
         if args.profile:
             for line in summarize_profile(args.profile / f"server-{n}.txt"):
                 print(f"        {line}")

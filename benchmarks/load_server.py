@@ -22,7 +22,7 @@ class Server:
     """`ivr serve` in a temporary folder, with demo data."""
 
     def __init__(self, db: str | None, one_session: bool, asyncio_debug: bool = False) -> None:
-        self.url = db
+        self.url: str = db or ""
         self.tmp = Path(tempfile.mkdtemp(prefix="ivr-load-"))
         (self.tmp / "var").mkdir()
         self.ports = {name: str(_free_port()) for name in
@@ -54,6 +54,16 @@ class Server:
         while "admin API on" not in self.log.read_text():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"ivr serve did not start:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.2)
+
+    def wait_speech(self, within: float = 120.0) -> None:
+        """Until the server's background speech preload has finished, so the idle RSS holds
+        the models (at most `within` s: a server from before the preload never says so)."""
+        deadline = time.monotonic() + within
+        while "preload finished" not in self.log.read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                print(f"(no 'preload finished' in the server's log after {within:.0f} s)")
+                return
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -97,14 +107,23 @@ class Server:
         return [line for line in self.log.read_text(errors="replace").splitlines()
                 if "Executing <" in line and " took " in line]
 
-    def histogram(self) -> dict[float, float]:
+    def scrape(self) -> str:
         response = httpx.get(f"http://127.0.0.1:{self.ports['IVR_HTTP_PORT']}/metrics",
                              timeout=30)
-        if response.status_code != 200:
-            return {}  # a server from before /metrics
-        text = response.text
-        found = re.findall(r'ivr_key_to_action_seconds_bucket\{le="([^"]+)"\} (\S+)', text)
+        return response.text if response.status_code == 200 else ""  # (before /metrics)
+
+    def histogram(self, name: str = "ivr_key_to_action_seconds",
+                  text: str | None = None) -> dict[float, float]:
+        """A histogram's cumulative buckets {le: count} from /metrics ({} if absent)."""
+        found = re.findall(name + r'_bucket\{le="([^"]+)"\} (\S+)',
+                           self.scrape() if text is None else text)
         return {float(le): float(count) for le, count in found}
+
+
+def sample(text: str, name: str) -> float:
+    """One unlabelled sample's value from /metrics text (0 if absent)."""
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
 
 
 def _free_port() -> int:
