@@ -50,7 +50,10 @@ class MediaPath:
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
     confirm_below: float = 0.0  # confidence under which a menu choice is confirmed
     eagi: EagiSession | None = None
-    one_session: bool = False  # hold the AudioSocket between turns (see ivr/call/held.py)
+    # Hold the AudioSocket from answer and between turns (see ivr/call/held.py). `ivr serve`
+    # sets it from IVR_MEDIA_ONE_SESSION (on by default); off here for rigs that follow the
+    # per-turn console lines.
+    one_session: bool = False
     # How long a speech turn waits for its engine while `preload` runs after start-up (calls
     # are taken at once; keys work meanwhile); past it the turn falls back to the keypad.
     model_wait: float = 30.0
