@@ -30,11 +30,13 @@ class NodeWatch:
         self._repo = NodeRepository(db)
         self._heartbeat, self._dead_after = heartbeat, dead_after
         self._task: asyncio.Task[None] | None = None
+        self._started = now_utc()
 
     async def start(self) -> None:
         """Join (closing what a previous run under this name left open), then beat and sweep
         in the background. Call before taking calls, so each call's row has a live node."""
-        lost = await asyncio.to_thread(self._repo.join, self.name, now_utc())
+        self._started = now_utc()  # this run's identity in the node's row (see `tick`)
+        lost = await asyncio.to_thread(self._repo.join, self.name, self._started)
         if lost is not None and lost.closed:
             _log_lost(lost, "this node's previous run")
         self._task = asyncio.create_task(self._run(), name="node-heartbeat")
@@ -53,10 +55,16 @@ class NodeWatch:
                 log.warning("node %s: heartbeat not written: %s", self.name, err)
 
     async def tick(self) -> None:
-        if not await asyncio.to_thread(self._repo.beat, self.name, now_utc()):
+        beat = await asyncio.to_thread(self._repo.beat, self.name, self._started, now_utc())
+        if beat == "swept":
             log.error("node %s was taken for dead (no heartbeat for %.0f s): its calls in "
                       "flight were recorded as lost; their real results replace that as they "
                       "end", self.name, self._dead_after)
+        elif beat == "taken":
+            # Two live processes under one name close each other's calls and share dialer
+            # leases: say so on every beat until one of them is renamed.
+            log.error("node name %s is in use by another `ivr serve` started after this one: "
+                      "give each node its own IVR_DIALER_NAME", self.name)
         for lost in await asyncio.to_thread(self._repo.sweep, now_utc(), self._dead_after):
             if lost.closed:
                 _log_lost(lost, f"node {lost.name}")

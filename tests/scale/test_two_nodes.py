@@ -107,6 +107,12 @@ async def test_calls_spread_over_both_nodes_and_a_publish_on_one_is_served_by_th
         await asyncio.wait_for(after.run(), 30)
         assert heard(after) == ["ivr/request-none", "ivr/billing-your-balance-is"]
 
+        def all_recorded() -> bool:  # a node writes the row as its call ends, not before
+            rows = interactions(pg)
+            return len(rows) == 7 and all(r.ended_at is not None for r in rows)
+
+        await eventually(all_recorded, "every call's interaction written")
+
     rows = interactions(pg)
     assert [(r.node, r.flow_version, r.outcome) for r in rows if r.node == "a"] == [
         ("a", 1, "self_served")] * 3

@@ -22,8 +22,8 @@ def test_a_dead_nodes_open_calls_are_closed_at_its_last_heartbeat(db: Database) 
     calls.finish(done_a.id, "self_served", ended_at=T0 + 2 * S)
     open_b = calls.start("+15550100202", started_at=T0 + S, node="b")
     other = calls.start("+15550100203", started_at=T0 + S)  # no node: not ours to close
-    nodes.beat("a", T0 + 5 * S)
-    nodes.beat("b", T0 + 40 * S)
+    nodes.beat("a", T0, T0 + 5 * S)
+    nodes.beat("b", T0, T0 + 40 * S)
 
     assert nodes.sweep(T0 + 30 * S, dead_after=30) == []  # a was seen 25 s ago
     [lost] = nodes.sweep(T0 + 40 * S, dead_after=30)
@@ -46,7 +46,7 @@ def test_a_restart_under_the_same_name_closes_the_previous_runs_calls_at_once(
     nodes, calls = NodeRepository(db), InteractionRepository(db)
     assert nodes.join("a", T0) is None
     left = calls.start("+15550100200", started_at=T0 + S, node="a")
-    nodes.beat("a", T0 + 3 * S)
+    nodes.beat("a", T0, T0 + 3 * S)
 
     lost = nodes.join("a", T0 + 10 * S)
 
@@ -62,7 +62,16 @@ def test_a_node_taken_for_dead_learns_it_and_its_calls_real_results_win(db: Data
     slow = calls.start("+15550100200", started_at=T0, node="a")
     nodes.sweep(T0 + 60 * S, dead_after=30)  # a stalled, but was alive all along
 
-    assert nodes.beat("a", T0 + 61 * S) is False
-    assert nodes.beat("a", T0 + 62 * S) is True
+    assert nodes.beat("a", T0, T0 + 61 * S) == "swept"
+    assert nodes.beat("a", T0, T0 + 62 * S) == "alive"
     done = calls.finish(slow.id, "self_served", "billing", ended_at=T0 + 63 * S)
     assert (done.outcome, done.end_reason, done.duration_ms) == ("self_served", None, 63000)
+
+
+def test_a_second_process_under_a_live_nodes_name_is_reported_to_the_first(db: Database) -> None:
+    nodes = NodeRepository(db)
+    nodes.join("a", T0)
+    nodes.join("a", T0 + 2 * S)  # the same IVR_DIALER_NAME on another host
+
+    assert nodes.beat("a", T0, T0 + 3 * S) == "taken"
+    assert nodes.beat("a", T0 + 2 * S, T0 + 3 * S) == "alive"

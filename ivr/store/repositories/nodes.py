@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from ivr.store.models import InteractionRow, NodeRow
 
 NODE_LOST = "node_lost"
 LOST_OUTCOME = "failed"
+Beat = Literal["alive", "swept", "taken"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +61,25 @@ class NodeRepository:
                 s.add(NodeRow(name=name, started_at=now, seen_at=now))
             return lost
 
-    def beat(self, name: str, now: datetime) -> bool:
-        """Record that `name` is alive; False when its row was gone (another node took it for
-        dead and closed its calls), in which case the row is written again."""
+    def beat(self, name: str, run: datetime, now: datetime) -> Beat:
+        """Record that `name`, started at `run` (what `join` was given), is alive. `swept`:
+        another node took it for dead and closed its calls (its row is written again);
+        `taken`: another process joined under the same name since (a configuration error)."""
         check_aware(now, "now")
         with self._db.session() as s:
-            done = s.execute(update(NodeRow).where(NodeRow.name == name).values(seen_at=now))
-        if getattr(done, "rowcount", 0):
-            return True
+            done = s.execute(update(NodeRow)
+                             .where(NodeRow.name == name, NodeRow.started_at == run)
+                             .values(seen_at=now))
+            if getattr(done, "rowcount", 0):
+                return "alive"
+            if s.get(NodeRow, name) is not None:
+                return "taken"
         try:
             with self._db.session() as s:
-                s.add(NodeRow(name=name, started_at=now, seen_at=now))
-        except IntegrityError:  # written meanwhile by a node of the same name: not ours to fix
-            pass
-        return False
+                s.add(NodeRow(name=name, started_at=run, seen_at=now))
+        except IntegrityError:  # another process of this name wrote it meanwhile
+            return "taken"
+        return "swept"
 
     def sweep(self, now: datetime, dead_after: float) -> list[LostNode]:
         """Remove the nodes not seen for `dead_after` seconds and close their open calls."""
