@@ -35,6 +35,10 @@ MAX_SECONDS = 20  # a turn longer than this keeps only its last seconds
 PAD_MS = 300
 PUNCTUATION: tuple[str, ...] = ()  # measured: "." and "-" make greedy decoding loop
 MAX_WORD_BYTES = 1200 * 16  # a stretch longer than 1.2 s holds several words
+# A digit tiny.en doubts (probability under SECOND_BELOW) is weighed again with base's beliefs,
+# raised to SECOND_WEIGHT. Measured on the 1500 fsdd-dev digits: 97.7 % -> 98.1 %, better or
+# equal on each half and each speaker; base voting on every digit at full weight: 97.0 %.
+SECOND_BELOW, SECOND_WEIGHT = 0.5, 0.5
 Scored = tuple[tuple[float, ...], tuple[tuple[float, ...], ...]]  # per digit: sure, beliefs
 _join_lock = threading.Lock()
 log = logging.getLogger(__name__)
@@ -143,6 +147,10 @@ class WhisperEngine:
         self.voters = [english or scoring.ScoringModel(
             self.model.model, self.model.hf_tokenizer, bool(self.model.model.is_multilingual))]
         self.name = "whisper-tiny.en" if english else "whisper-base"
+        # base, when tiny.en scores, gives a second opinion on the digits tiny.en doubts
+        self.second = scoring.ScoringModel(self.model.model, self.model.hf_tokenizer,
+                                           bool(self.model.model.is_multilingual)) \
+            if english else None
         self.where = f"base {self.model_dir}" + (
             f", tiny.en {scoring.tiny_en_dir()} (scores menus and digits)" if english else "")
 
@@ -177,8 +185,8 @@ class WhisperEngine:
         """The best answer for each piece of 8 kHz audio, and its probability."""
         return self.weigh(pieces, answers, prompt)[0]
 
-    def weigh(self, pieces: list[bytes], answers: dict[str, list[str]],
-              prompt: str) -> tuple[list[tuple[str, float]], list[tuple[float, ...]]]:
+    def weigh(self, pieces: list[bytes], answers: dict[str, list[str]], prompt: str,
+              second: bool = False) -> tuple[list[tuple[str, float]], list[tuple[float, ...]]]:
         """`vote`, and for each piece the models' belief in every answer (summing to 1): a
         second hearing of a code is weighed against the first with them."""
         import numpy as np
@@ -190,12 +198,32 @@ class WhisperEngine:
         # the choice: each model's beliefs over the answers, multiplied; the confidence: how
         # likely the models found that answer at all (out-of-grammar speech scores low)
         total = sum(r - np.logaddexp.reduce(r, axis=1, keepdims=True) for r in raw)
-        best = total.argmax(axis=1)
         sure = np.mean([np.exp(r) for r in raw], axis=0)
+        if second and self.second is not None:
+            total = self._second_opinion(mel, prompt, answers, total, sure)
+        best = total.argmax(axis=1)
         labels = list(answers)
         belief = np.exp(total - np.logaddexp.reduce(total, axis=1, keepdims=True))
         return ([(labels[b], float(sure[i, b])) for i, b in enumerate(best)],
                 [tuple(round(float(p), 4) for p in row) for row in belief])
+
+    def _second_opinion(self, mel: Any, prompt: str, answers: dict[str, list[str]],
+                        total: Any, sure: Any) -> Any:
+        """`total` with base's beliefs added, at SECOND_WEIGHT, for the pieces whose best answer
+        is under SECOND_BELOW (the confidence stays tiny.en's: the confirmation threshold was
+        measured on it)."""
+        import numpy as np
+
+        doubtful = np.flatnonzero(sure.max(axis=1) < SECOND_BELOW)
+        if doubtful.size == 0 or self.second is None:
+            return total
+        vote = scoring.Vote(self.second, np.ascontiguousarray(mel[doubtful]), self.language,
+                            prompt, answers)
+        again = vote.scores()
+        total = total.copy()
+        total[doubtful] += SECOND_WEIGHT * (again - np.logaddexp.reduce(again, axis=1,
+                                                                        keepdims=True))
+        return total
 
     def scored_digits(self, pcm: bytes, grammar: Grammar) -> tuple[str, Scored]:
         """A code read digit by digit: each word scored alone, its probability kept (a caller
@@ -213,7 +241,7 @@ class WhisperEngine:
             text, confidence = self.decode(pcm, grammar)
             return text, ((confidence,) * max(1, len(to_digits(text))), ())
         heard, beliefs = self.weigh([pcm[a:b] for a, b in spans], digit_answers(self.language),
-                                    digit_prompt(self.language))
+                                    digit_prompt(self.language), second=True)
         # digit_answers() lists the digits 0-9 in order: beliefs[i][d] is digit d's
         return " ".join(w for w, _ in heard), (tuple(p for _, p in heard), tuple(beliefs))
 

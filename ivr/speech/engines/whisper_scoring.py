@@ -9,9 +9,10 @@ model expect them (measured on fsdd-dev single digits: 91 % -> 95 % for base).
 Short windows keep it fast: the encoder's cost grows with the square of its window, and a word
 needs 3 s, not Whisper's usual 30 s (base on one core here: 1.6 s -> 0.06 s per encode).
 
-Several models may vote: their beliefs over the answers are multiplied. English uses tiny.en
-alone: on 500 fsdd-dev digits tiny.en scored 96.2 % at 3 s, base 90.8 % at 5 s, and base
-only lowered tiny.en's score when it voted with it.
+Several models may vote: their beliefs over the answers are multiplied. English uses tiny.en:
+on 500 fsdd-dev digits tiny.en scored 96.2 % at 3 s, base 90.8 % at 5 s, and base only lowered
+tiny.en's score when it voted with it on every answer; on the digits tiny.en doubts, base's
+beliefs at half weight help (whisper_engine.SECOND_BELOW).
 """
 
 from __future__ import annotations
