@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -63,15 +64,22 @@ def prepare_model(cache_dir: Path) -> Path:
         if model.exists() and model.stat().st_size == size:
             return target
         target.mkdir(parents=True, exist_ok=True)
-        partial = target / "model.bin.tmp"
-        with partial.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
         for name in MODEL_FILES:
-            shutil.copyfile(first / name, target / name)
-        partial.replace(model)  # atomic: a half-written model never looks complete
+            _write_whole([first / name], target / name)
+        _write_whole(parts, model)  # last: a complete model.bin means a complete folder
     return target
+
+
+def _write_whole(sources: list[Path], dest: Path) -> None:
+    """`dest` as the sources joined, never seen half-written. The partial file is this
+    process's own: two processes joining at once (a server and a benchmark started together)
+    shared one name, and the first renamed the second's half-written model into place."""
+    partial = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
+    with partial.open("wb") as out:
+        for source in sources:
+            with source.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+    partial.replace(dest)  # atomic
 
 
 def _one_blas_thread() -> None:
