@@ -42,6 +42,7 @@ class CodeInbox:
         self._by_email: dict[str, str] = {}
         self._smtp: Controller | None = None
         self._http: asyncio.Server | None = None
+        self._clients: set[asyncio.StreamWriter] = set()
 
     def env(self) -> dict[str, str]:
         """The server's settings that send codes here."""
@@ -82,6 +83,8 @@ class CodeInbox:
             self._smtp.stop()
         if self._http is not None:
             self._http.close()
+            for writer in list(self._clients):  # their reads end: no task left to cancel
+                writer.close()
             await self._http.wait_closed()
 
     async def code_for(self, phone: str, within: float) -> str | None:
@@ -97,6 +100,7 @@ class CodeInbox:
     # --- the SMS gateway: HTTP/1.1 POSTs of {"to", "text"}, kept alive ---------------------
 
     async def _sms(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._clients.add(writer)
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
                 length = int(re.search(rb"(?i)content-length:\s*(\d+)", head)[1])  # type: ignore[index]
@@ -107,6 +111,7 @@ class CodeInbox:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._clients.discard(writer)
             writer.close()
 
     # --- the SMTP server (aiosmtpd calls this from its own thread) ---------------------------

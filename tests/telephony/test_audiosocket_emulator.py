@@ -136,3 +136,27 @@ async def test_gives_up_when_nothing_crosses_the_wire_for_the_idle_limit(
 
 def test_split_frames_keeps_the_short_tail() -> None:
     assert [len(f) for f in split_frames(bytes(1000), 320)] == [320, 320, 320, 40]
+
+
+async def test_prompt_finished_on_a_connection_held_from_earlier_prompts(
+        peer: tuple[Peer, int]) -> None:
+    """A question asked on a connection that already carried prompts (the held media) counts
+    from its own prompt: the caller answers once that prompt ends, not seconds later by the
+    age of the connection (it waited past the next prompt)."""
+    from ivr.telephony.emulator.agi_audiosocket import prompt_finished
+
+    server, port = peer
+    async with AudioSocketCaller("127.0.0.1", port, idle_timeout=None) as caller:
+        await asyncio.wait_for(server.connected.wait(), 5)
+        assert server.writer is not None
+        voice = codec.encode(codec.audio(b"\x10\x00" * 160))
+        server.writer.write(voice * 5)  # the greeting, then 4 s of quiet
+        await asyncio.sleep(4.0)
+        server.writer.write(voice * 5)  # the question
+        await caller.wait_heard(10)
+        answered = asyncio.ensure_future(prompt_finished(caller))
+        await asyncio.sleep(3.0)
+        server.writer.write(voice * 5)  # what the IVR says next, had nobody answered
+        await caller.wait_heard(15)
+        assert answered.done()  # it had returned before that
+        await answered

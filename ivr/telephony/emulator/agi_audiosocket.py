@@ -112,10 +112,15 @@ async def prompt_finished(caller: AudioSocketCaller) -> None:
     loop = asyncio.get_running_loop()
     opened = loop.time()
     while not caller.ended.is_set():
-        voiced = [w.t for w in caller.wire
-                  if w.direction == FROM_SERVER and w.message.is_audio and any(w.message.payload)]
-        quiet_since = opened + voiced[-1] + FRAME_INTERVAL if voiced else opened
-        if loop.time() - quiet_since >= (PROMPT_GAP_S if voiced else NO_PROMPT_S):
+        # the last voiced frame, on the connection's clock (a held connection is older than
+        # this question: its first prompts must not count as this one)
+        voiced = next((w.t for w in reversed(caller.wire) if w.direction == FROM_SERVER
+                       and w.message.is_audio and any(w.message.payload)), None)
+        last = caller.started_at + voiced + FRAME_INTERVAL if voiced is not None else None
+        if last is not None and last > opened - PROMPT_GAP_S:
+            if loop.time() - last >= PROMPT_GAP_S:
+                return
+        elif loop.time() - opened >= NO_PROMPT_S:
             return
         await asyncio.sleep(POLL_S)
 

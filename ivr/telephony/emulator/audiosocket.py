@@ -67,6 +67,11 @@ class AudioSocketCaller:
         self._received = asyncio.Event()
         self._heard = 0
 
+    @property
+    def started_at(self) -> float:
+        """The loop time the connection opened: `wire` times count from it."""
+        return self._t0
+
     async def connect(self) -> None:
         """Open the connection and send the 0x01 UUID message (16 raw bytes)."""
         loop = asyncio.get_running_loop()
