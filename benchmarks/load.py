@@ -323,12 +323,16 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
         errors_before, cpu_before = server.errors(), server.cpu_seconds()
         scraped_before = server.scrape()
         samples = [(idle, 0)]  # (RSS MiB, calls in flight)
+        own_lag: list[float] = [0.0]
 
         async def main() -> list[Result]:
             async def sample() -> None:
+                loop = asyncio.get_running_loop()
                 while True:
                     samples.append((server.rss_mib(), IN_FLIGHT[0]))
+                    due = loop.time() + 0.5
                     await asyncio.sleep(0.5)
+                    own_lag.append(loop.time() - due)  # this process's loop: is it starving?
 
             sampler = asyncio.ensure_future(sample())
             try:
@@ -366,6 +370,7 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
         "lag_p": [quantile_from_buckets(
             server.histogram("ivr_event_loop_lag_seconds", scraped_before),
             server.histogram("ivr_event_loop_lag_seconds", scraped_after), q) for q in (0.5, 0.99)],
+        "own_lag": max(own_lag) * 1000,
         "db_per_call": (sample(scraped_after, "ivr_db_statement_seconds_count")
                         - sample(scraped_before, "ivr_db_statement_seconds_count")) / n,
         "transport": transport_only(n) if args.transport else "-", "slow": slow,
@@ -411,6 +416,7 @@ def main() -> None:
               f"{row['rss']:>7.0f} {row['at_once']:>7} {row['per_call']:>8.2f} "
               f"{row['errors']:>6} {row['transport']:>17}", flush=True)
         print(f"        server loop lag p50/p99 {'/'.join(fmt(v) for v in row['lag_p'])} ms, "
+              f"load generator's loop lag max {row['own_lag']:.0f} ms, "
               f"{row['db_per_call']:.1f} DB statements per call", flush=True)
         if args.profile:
             for line in summarize_profile(args.profile / f"server-{n}.txt"):

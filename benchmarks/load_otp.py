@@ -43,6 +43,7 @@ class CodeInbox:
         self._smtp: Controller | None = None
         self._http: asyncio.Server | None = None
         self._clients: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[Any]] = set()
 
     def env(self) -> dict[str, str]:
         """The server's settings that send codes here."""
@@ -85,6 +86,7 @@ class CodeInbox:
             self._http.close()
             for writer in list(self._clients):  # their reads end: no task left to cancel
                 writer.close()
+            await asyncio.gather(*self._handlers, return_exceptions=True)
             await self._http.wait_closed()
 
     async def code_for(self, phone: str, within: float) -> str | None:
@@ -101,6 +103,9 @@ class CodeInbox:
 
     async def _sms(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
                 length = int(re.search(rb"(?i)content-length:\s*(\d+)", head)[1])  # type: ignore[index]
@@ -113,6 +118,8 @@ class CodeInbox:
         finally:
             self._clients.discard(writer)
             writer.close()
+            if task is not None:
+                self._handlers.discard(task)
 
     # --- the SMTP server (aiosmtpd calls this from its own thread) ---------------------------
 
