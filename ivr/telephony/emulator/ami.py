@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections import deque
 from types import TracebackType
 
 from ivr.telephony.ami_codec import Message
@@ -35,6 +36,7 @@ from ivr.telephony.emulator.ami_script import (
 )
 from ivr.telephony.emulator.ami_session import AmiSession
 from ivr.telephony.emulator.asterisk_config import AsteriskConfig
+from ivr.telephony.emulator.dialplan_run import Position
 from ivr.telephony.emulator.manager_users import ManagerUser
 
 # Targets of the lab dialplan the traces were recorded with; `add_target` adds more.
@@ -52,6 +54,7 @@ LAB_CALLEE: dict[str, Program] = {
 }
 
 
+RAISED_KEPT = 10_000
 STOP_WAIT_S = 1.0  # how long stop() lets sessions notice their closed sockets
 
 class AmiEmulator:
@@ -85,6 +88,9 @@ class AmiEmulator:
         self.global_vars: dict[str, str] = (
             config.dialplan.globals if config else {"FASTAGI": agi_url})
         self.received: list[Message] = []
+        # Every event raised, whoever may read it (tests ask "did the channel reach Queue()"
+        # of events the least-privilege user never sees); bounded for a long `ivr serve`.
+        self.raised: deque[Message] = deque(maxlen=RAISED_KEPT)
         self._action_seen = asyncio.Event()
         self.calls: set[EmulatedCall] = set()
         self.processed = 0
@@ -170,6 +176,7 @@ class AmiEmulator:
         return found
 
     def emit(self, msg: Message) -> None:
+        self.raised.append(msg)
         for session in list(self._sessions):
             session.event(msg)
 
@@ -207,6 +214,13 @@ class AmiEmulator:
         ext = self.config.dialplan.find(context, exten)
         assert ext is not None  # checked by the Originate action
         return ext.program(priority)
+
+    def position(self, context: str, exten: str, priority: int) -> Position | None:
+        """Where a channel sent to context/exten/priority starts in the loaded dialplan (its
+        Goto()s then move it); None for a lab target, whose steps just run in order."""
+        if self.config is None or (context, exten) in self.targets or context in self.contexts:
+            return None
+        return Position(self.config.dialplan, context, exten, priority)
 
     def _local_missing(self, dial_string: str) -> bool:
         """A Local channel whose extension the loaded dialplan lacks (local_call refuses it)."""

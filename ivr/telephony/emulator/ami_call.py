@@ -26,6 +26,7 @@ from ivr.telephony.emulator.ami_channels import (
 )
 from ivr.telephony.emulator.ami_outcomes import play_outcome
 from ivr.telephony.emulator.ami_script import AnsweredCall, AnsweredHook, CallScript, Outcome
+from ivr.telephony.emulator.dialplan_run import Position
 
 KNOWN_TECHS = {"local", "pjsip", "sip", "iax2", "dahdi"}
 Program = list[tuple[str, str]]
@@ -42,6 +43,7 @@ class CallHost(Protocol):
     def new_uniqueid(self) -> str: ...
     def add_channel(self, ch: Channel, call: EmulatedCall) -> None: ...
     def remove_channel(self, ch: Channel) -> None: ...
+    def position(self, context: str, exten: str, priority: int) -> Position | None: ...
 
 
 @dataclass

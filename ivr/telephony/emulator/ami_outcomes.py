@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from typing import TYPE_CHECKING
 
 from ivr.telephony.emulator.ami_channels import (
@@ -17,6 +16,8 @@ from ivr.telephony.emulator.ami_channels import (
     varset,
 )
 from ivr.telephony.emulator.ami_script import AnsweredCall, Outcome
+from ivr.telephony.emulator.dialplan import Context, Dialplan, Extension
+from ivr.telephony.emulator.dialplan_run import Position, expand, gotoif_target
 
 if TYPE_CHECKING:
     from ivr.telephony.emulator.ami_call import EmulatedCall
@@ -99,8 +100,8 @@ def _early_hangup(
 
 def _expand(text: str, ch: Channel, global_vars: dict[str, str] | None = None) -> str:
     known = {**(global_vars or {}), **ch.variables, "EXTEN": ch.exten, "CHANNEL": ch.name,
-             "UNIQUEID": ch.uniqueid}
-    return re.sub(r"\$\{([^}]+)\}", lambda m: known.get(m[1], ""), text)
+             "UNIQUEID": ch.uniqueid, "CONTEXT": ch.context}
+    return expand(text, known)
 
 
 def _runs_amd(call: EmulatedCall) -> bool:
@@ -155,27 +156,47 @@ async def _run_target(call: EmulatedCall, machine: bool) -> tuple[Channel, int, 
     call._pbx_a = True
     a.context, a.exten = req.context, req.exten
     a.cdr_dcontext, a.cdr_dst = req.context, req.exten
-    for prio, (app, data) in enumerate(call.target_program, start=int(req.priority or 1)):
-        a.priority = prio
-        data = _expand(data, a, call.host.global_vars)
+    start = int(req.priority or 1)
+    pos = call.host.position(req.context, req.exten, start)
+    if pos is None:  # a lab target: its steps run in order
+        pos = Position(Dialplan(), req.context, req.exten, start)
+        pos.plan.contexts[req.context] = Context(req.context, [Extension(req.exten, dict(
+            enumerate(call.target_program, start=start)))])
+    while (step := pos.step()) is not None:
+        a.context, a.exten, a.priority = pos.context, pos.exten, pos.priority
+        app, data = step[0], _expand(step[1], a, call.host.global_vars)
         a.cdr_app, a.cdr_data = app, data
-        if app == "Hangup":
-            call.emit(newexten(a, app, data), a)
-            return a, int(data or 16), False
         call.emit(newexten(a, app, data), a)
+        if app == "Hangup":
+            return a, int(data or 16), False
         call._a_playing = app if app == "Playback" else ""
-        if app.upper() == "AMD":
+        if app in ("Goto", "GotoIf"):
+            dest = data if app == "Goto" else gotoif_target(data)
+            if dest is not None:
+                if not pos.goto(dest):
+                    return a, 16, False  # pbx.c: no such place, the channel hangs up
+                continue
+        elif app == "Set" and "(" not in data.partition("=")[0]:  # functions raise no VarSet
+            name, _, value = data.partition("=")
+            call.emit(varset(a, name.strip(), value), a)
+        elif app.upper() == "AMD":
             _amd(call, machine)
         elif app == "AGI":
-            await _agi(call, data)
-            call.emit(varset(a, "AGISTATUS", "SUCCESS"), a)
+            status = await _agi(call, data)
+            call.emit(varset(a, "AGISTATUS", status), a)
+            if status == "HANGUP":
+                return a, 16, False  # the script hung the channel up: the dialplan stops
         elif app in ("Wait", "Playback"):
             await call.sleep(float(data) if app == "Wait" and data else None)
+        elif app == "Queue":
+            await call.sleep(None)  # a caller waits in the queue until an agent or a hangup
+        pos.next()
     return a, 16, False
 
 
-async def _agi(call: EmulatedCall, data: str) -> None:
-    """AGI(url,arg1,arg2...): the hook plays the FastAGI session."""
+async def _agi(call: EmulatedCall, data: str) -> str:
+    """AGI(url,arg1,arg2...): the hook plays the FastAGI session; returns AGISTATUS. What the
+    script set stays on the channel for the dialplan after AGI()."""
     a, hook = call.a, call.host.on_answer
     url, *args = data.split(",")
     info = AnsweredCall(
@@ -187,12 +208,16 @@ async def _agi(call: EmulatedCall, data: str) -> None:
     call.answered_call = info
     if hook is None:
         await call.sleep(None)
-        return
+        return "SUCCESS"
     call._a_agi = True
     try:
         await hook(info)
     finally:
         call._a_agi = False
+    for name, value in info.variables.items():
+        if a.variables.get(name) != value:
+            call.emit(varset(a, name, value), a)
+    return info.agi_status
 
 
 async def _talk(call: EmulatedCall, machine: bool) -> None:

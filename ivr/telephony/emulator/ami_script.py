@@ -48,6 +48,10 @@ class AnsweredCall:
     agi_url: str = ""
     agi_args: list[str] = field(default_factory=list)  # AGI(url,arg1,...) -> agi_arg_1...
     callee_hangup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Filled in by the hook as the AGI session ends: AGISTATUS (SUCCESS once a session ran,
+    # even if the server dropped it; FAILURE if it never connected; HANGUP if the channel is
+    # gone), and `variables` gains what the script set.
+    agi_status: str = "SUCCESS"
 
 
 AnsweredHook = Callable[[AnsweredCall], Awaitable[None]]

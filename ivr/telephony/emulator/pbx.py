@@ -13,9 +13,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from ivr.telephony.emulator.agi_call import CallProfile, PromptLookup, trace_prompts
+from ivr.telephony.emulator.agi_call import PromptLookup, trace_prompts
 from ivr.telephony.emulator.agi_caller import PressWhenAsked, Step
-from ivr.telephony.emulator.agi_emulator import AgiEmulator
+from ivr.telephony.emulator.agi_leg import agi_leg, run_agi_leg
 from ivr.telephony.emulator.ami import AmiEmulator
 from ivr.telephony.emulator.ami_script import AnsweredCall
 from ivr.telephony.emulator.asterisk_config import AsteriskConfig
@@ -55,9 +55,4 @@ class SimulatedPbx:
         await self.ami.stop()
 
     async def _answered(self, call: AnsweredCall) -> None:
-        profile = CallProfile(
-            channel=call.channel, uniqueid=call.uniqueid, variables=dict(call.variables),
-            context=call.context, extension=call.exten, callerid=call.caller_id_num or "",
-        )
-        await AgiEmulator(call.agi_url, profile=profile, args=call.agi_args,
-                          caller=self._callee, prompts=self._prompts).run()
+        await run_agi_leg(call, agi_leg(call, caller=self._callee, prompts=self._prompts))
