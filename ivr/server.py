@@ -153,7 +153,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None, *,
         await _listen(stack, media.start, media.close, "AudioSocket", settings.audiosocket_host,
                       settings.audiosocket_port, "IVR_AUDIOSOCKET_PORT")
         speech = _media_path(settings, media)
-        live = LiveContexts()  # transfer contexts: written by calls, read by the agent's screen
+        # Transfer contexts: written by calls, read by the agent's screen through any node.
+        live = LiveContexts(db)
         inbound = make_call_handler(db, settings, live=live, media=speech, node=node)
         handler = logged_calls(with_notify(db, inbound, media=speech))
         agi = FastAgiServer(handler, settings.agi_host, settings.agi_port,

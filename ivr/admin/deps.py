@@ -1,7 +1,7 @@
 """Request dependencies shared by the admin routes (auth itself is in `ivr.admin.auth`).
 
-The app provides ``app.state.settings`` and ``app.state.db``; the live transfer contexts live
-in ``app.state.live_contexts`` (created on first use if the app set none).
+The app provides ``app.state.settings`` and ``app.state.db``; the transfer contexts (kept in that
+database) are read through ``app.state.live_contexts`` (created on first use if the app set none).
 """
 
 from __future__ import annotations
@@ -26,6 +26,6 @@ def database(request: Request) -> Database:
 def live_contexts(request: Request) -> LiveContexts:
     state = request.app.state
     if not hasattr(state, "live_contexts"):
-        state.live_contexts = LiveContexts()
+        state.live_contexts = LiveContexts(database(request))
     registry: LiveContexts = state.live_contexts
     return registry

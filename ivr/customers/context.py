@@ -1,15 +1,19 @@
 """What an agent needs when a caller is transferred: who, authenticated or not, what they
 asked for and what the IVR already told them. Set as channel variables on the call, written
-into the interaction, and kept in a live registry the admin API reads by channel id."""
+into the interaction, and kept (in the database) for the admin API, which reads it by channel
+id on any node."""
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from ivr.store.db import Database
+from ivr.store.models import now_utc
+from ivr.store.repositories.transfers import TransferContextRepository
 
 VALUE_LIMIT = 200  # channel variables are shown on one line of an agent screen
 TOLD_SEPARATOR = " | "
@@ -50,6 +54,20 @@ class TransferContext:
         }
         return {name: _one_line(value) for name, value in values.items()}
 
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> TransferContext:
+        """The context `to_json` gave (as stored for other nodes to read)."""
+        at = body.get("at")
+        return cls(
+            channel_id=body["channel_id"], caller=body.get("caller"),
+            customer_id=body.get("customer_id"), customer_name=body.get("customer_name"),
+            authenticated=bool(body.get("authenticated")), auth_method=body.get("auth_method"),
+            intent=body.get("intent"), told=tuple(body.get("told") or ()),
+            interaction_id=body.get("interaction_id"), language=body.get("language") or "en",
+            at=None if at is None else datetime.fromisoformat(at),
+            extra=dict(body.get("extra") or {}),
+        )  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         return {
             "channel_id": self.channel_id, "caller": self.caller,
@@ -62,31 +80,28 @@ class TransferContext:
 
 
 class LiveContexts:
-    """Transfer contexts by channel id, forgotten ``ttl`` seconds after they were put (an agent
-    reads the context within moments of the transfer) and bounded in number."""
+    """Transfer contexts by channel id, kept in the database so that the agent's screen may ask
+    any node, not only the one that ran the call; forgotten ``ttl`` seconds after they were put
+    (an agent reads the context within moments of the transfer). Synchronous calls: from the
+    event loop, run them in a thread (`save`, `find`)."""
 
     def __init__(
-        self, ttl: float = 3600.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self, db: Database, ttl: float = 3600.0, clock: Callable[[], datetime] = now_utc
     ) -> None:
-        self._ttl = ttl
-        self._size = size
+        self._repo = TransferContextRepository(db)
+        self._ttl = timedelta(seconds=ttl)
         self._clock = clock
-        self._items: OrderedDict[str, tuple[float, TransferContext]] = OrderedDict()
 
     def put(self, context: TransferContext) -> None:
-        self._items[context.channel_id] = (self._clock() + self._ttl, context)
-        self._items.move_to_end(context.channel_id)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
+        now = self._clock()
+        self._repo.put(context.channel_id, context.to_json(), now + self._ttl, now)
 
     def get(self, channel_id: str) -> TransferContext | None:
-        item = self._items.get(channel_id)
-        if item is None:
-            return None
-        if self._clock() >= item[0]:
-            del self._items[channel_id]
-            return None
-        return item[1]
+        body = self._repo.get(channel_id, self._clock())
+        return None if body is None else TransferContext.from_json(body)
 
-    def remove(self, channel_id: str) -> None:
-        self._items.pop(channel_id, None)
+    async def save(self, context: TransferContext) -> None:
+        await asyncio.to_thread(self.put, context)
+
+    async def find(self, channel_id: str) -> TransferContext | None:
+        return await asyncio.to_thread(self.get, channel_id)

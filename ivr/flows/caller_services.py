@@ -65,7 +65,7 @@ class CallerServices:
         self._lookup = lookup
         self._otp = otp
         self._store = store or StoreServices(db)
-        self.live = live if live is not None else LiveContexts()
+        self.live = live if live is not None else LiveContexts(db)
         self._history = history if history is not None else ContactHistory(db)
         self._interactions = InteractionRepository(db)
         self._clock = clock
@@ -162,4 +162,4 @@ class CallerServices:
         return await self._store.callback_request(ctx, number)
 
     async def transferring(self, ctx: FlowContext, context: TransferContext) -> None:
-        self.live.put(context)
+        await self.live.save(context)

@@ -196,6 +196,17 @@ class NodeRow(Base):
     seen_at: Mapped[datetime]
 
 
+class TransferContextRow(Base):
+    """What the agent's screen shows for a transferred call, by channel: written by the node
+    that ran the call, read through any node's API until ``expires_at``."""
+
+    __tablename__ = "transfer_contexts"
+
+    channel_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body: Mapped[dict[str, Any]]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class FlowRow(Base):
     __tablename__ = "flows"
 

@@ -11,9 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from ivr.admin.routes import customers, interactions
+from ivr.calls import make_services
 from ivr.config import Settings
 from ivr.customers.context import LiveContexts, TransferContext
 from ivr.customers.history import ContactHistory
+from ivr.flows.runtime import FlowContext
 from ivr.store.db import Database
 from ivr.store.models import ApiTokenRow, now_utc
 from ivr.store.repositories.tokens import TokenRepository, hash_token
@@ -34,7 +36,7 @@ def make_app(db: Database) -> FastAPI:
     app = FastAPI()
     app.state.settings = Settings(_env_file=None)
     app.state.db = db
-    app.state.live_contexts = LiveContexts()
+    app.state.live_contexts = LiveContexts(db)
     app.include_router(customers.router)
     app.include_router(interactions.router)
     return app
@@ -171,3 +173,25 @@ async def test_live_transfer_context_by_channel_id(db: Database, people: People)
     assert found.json()["authenticated"] is True
     assert found.json()["told"] == ["Your request is scheduled for tomorrow."]
     assert missing.status_code == 404
+
+
+async def test_a_transfer_context_written_by_one_node_is_read_through_another(
+    db: Database, people: People,
+) -> None:
+    """Two `ivr serve` on one database: the call ran on node a (its flows' services wrote the
+    context as the engine does on a transfer), the agent's screen asks node b's API."""
+    known_token(db, TOKEN, "operator")
+    node_a = make_services(db, Settings(_env_file=None))
+    context = TransferContext(
+        "PJSIP/ivr-0000000a", ANNA_PHONE, customer_id=people.anna.id, customer_name="Anna Walker",
+        authenticated=True, auth_method="otp", intent="billing", told=("Your balance is 5.",),
+        interaction_id=None, at=now_utc(), extra={"transfer_to": "queue-agents"})
+    await node_a.transferring(FlowContext(caller=ANNA_PHONE, dnis="18005550100",
+                                          channel=context.channel_id), context)
+    node_b = make_app(db)
+    transport = httpx.ASGITransport(app=node_b)
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as c:
+        found = await c.get(f"/api/transfers/{context.channel_id}", headers=AUTH)
+
+    assert found.status_code == 200, found.text
+    assert found.json() == context.to_json()

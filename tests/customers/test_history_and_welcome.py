@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from ivr.customers.context import LiveContexts, TransferContext
 from ivr.customers.crm import CallerLookup, SqlCrm
@@ -15,6 +16,7 @@ from ivr.customers.history import ContactHistory, repeat_report
 from ivr.customers.http_crm import HttpCrm
 from ivr.customers.welcome import GreetingService
 from ivr.store.db import Database
+from ivr.store.models import TransferContextRow
 from tests.customers.conftest import ANNA_PHONE, NOW, SHARED_PHONE, STRANGER_PHONE, People
 from tests.customers.http_stub import HttpStub, http_stub
 
@@ -141,12 +143,17 @@ def test_transfer_context_becomes_one_line_channel_variables() -> None:
     assert TransferContext("c", None).channel_variables()["IVR_AUTHENTICATED"] == "no"
 
 
-def test_live_contexts_are_found_by_channel_and_expire() -> None:
-    now = [0.0]
-    live = LiveContexts(ttl=60, clock=lambda: now[0])
-    live.put(TransferContext("PJSIP/a", "+1"))
+def test_live_contexts_are_found_by_channel_and_expire(db: Database) -> None:
+    start = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    now = [start]
+    live = LiveContexts(db, ttl=60, clock=lambda: now[0])
+    live.put(TransferContext("PJSIP/a", "+1", told=("told",), at=start, extra={"k": "v"}))
 
-    assert live.get("PJSIP/a") is not None
+    assert live.get("PJSIP/a") == TransferContext("PJSIP/a", "+1", told=("told",), at=start,
+                                                  extra={"k": "v"})
     assert live.get("PJSIP/b") is None
-    now[0] = 60
+    now[0] = start + timedelta(seconds=60)
     assert live.get("PJSIP/a") is None
+    live.put(TransferContext("PJSIP/b", "+2"))  # writing sweeps what has expired
+    with db.session() as s:
+        assert s.scalars(select(TransferContextRow.channel_id)).all() == ["PJSIP/b"]

@@ -88,7 +88,7 @@ def make_rig(
                      clock=clock)  # fmt: skip
     lookup = lookup or CallerLookup(SqlCrm(db), cache=TtlCache(30.0))
     services = CallerServices(
-        db, lookup, otp=otp, store=StoreServices(db), live=LiveContexts(), clock=clock
+        db, lookup, otp=otp, store=StoreServices(db), live=LiveContexts(db), clock=clock
     )
     return Rig(services, otp, clock, gateway, sms, db)
 

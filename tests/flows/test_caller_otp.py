@@ -190,7 +190,7 @@ async def test_settings_built_handler_authenticates_and_shares_its_transfer_cont
         prompts_dir=DIALPLANS.parent / "prompts", otp_secret=SECRET, sms_url=gateway.url + "/sms",
     )  # fmt: skip
     await import_flows(db, settings)
-    live = LiveContexts()
+    live = LiveContexts(db)
     handler = make_call_handler(db, settings, live=live)
     script = [*TO_BILL_LIMIT, late_keys("ivr/auth-enter-code", lambda: sms_text_code(gateway)),
               NEW_LIMIT]  # fmt: skip

@@ -181,7 +181,7 @@ async def env(db: Database) -> AsyncIterator[Env]:
         otp = OtpService(db, SECRET, {"sms": sms}, ttl_seconds=300, clock=clock)
         services = CallerServices(
             db, CallerLookup(SqlCrm(db), cache=TtlCache(30.0)), otp=otp,
-            store=StoreServices(db, outages=OUTAGES), live=LiveContexts(), clock=clock,
+            store=StoreServices(db, outages=OUTAGES), live=LiveContexts(db), clock=clock,
         )  # fmt: skip
         yield Env(services, gateway)
         await sms.aclose()

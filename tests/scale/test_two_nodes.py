@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -53,6 +54,9 @@ nodes:
     timeout: 60
     options:
       - {key: "1", goto: bye}
+  agent:  # where the global key 0 goes
+    type: transfer
+    queue: agents
   bye:
     type: hangup
     prompt: ivr/goodbye
@@ -158,6 +162,24 @@ async def test_sigkill_loses_only_that_nodes_calls_and_a_survivor_closes_their_r
     assert all(r.end_reason == "node_lost" for r in lost)
     assert all("node a" in r.transcript[-1]["text"] for r in lost)
     assert NodeRepository(pg).names() == ["b"]  # the dead node is gone, swept once
+
+
+async def test_a_transfer_on_one_node_is_shown_by_the_other_nodes_api(
+    pg: Database, tmp_path: Path,
+) -> None:
+    async with two_nodes(pg, tmp_path) as (a, b):
+        token = admin_token(pg)
+        await asyncio.to_thread(publish, a, token, "two-nodes", FLOW, route=DNIS)
+        emu = caller(a, DNIS, [PressWhenAsked("0")])
+        await asyncio.wait_for(emu.run(), 30)
+        assert emu.call.variables["IVR_TRANSFER_TO"] == "queue-agents"
+        channel = emu.call.profile.channel
+        async with httpx.AsyncClient(base_url=b.api, headers=token, timeout=30) as http:
+            shown = await http.get(f"/transfers/{channel}")
+
+    assert shown.status_code == 200, shown.text  # the agent's screen may ask either node
+    assert shown.json()["channel_id"] == channel
+    assert shown.json()["extra"]["transfer_to"] == "queue-agents"
 
 
 CONTACTS = 60

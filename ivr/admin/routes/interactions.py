@@ -119,7 +119,7 @@ async def transfer_context(
     registry: Annotated[LiveContexts, Depends(live_contexts)],
 ) -> dict[str, Any]:
     """Who the transferred caller is, whether authenticated, what they asked, what they heard."""
-    context = registry.get(channel_id)
+    context = await registry.find(channel_id)
     if context is None:
         raise HTTPException(404, f"no live transfer context for channel {channel_id!r}")
     return context.to_json()
