@@ -3,7 +3,8 @@
 The prompt plays while every caller frame goes to the endpointer and the recognizer from the
 first frame on. Speech start during the prompt stops it (barge-in); a key stops it too and
 switches to key collection. The turn ends at the endpointing silence, at the expected number of
-digits, or when nothing was said within `timeout` of the prompt's end.
+digits, or when nothing was said within `timeout` of the prompt's end (a start the energy-only
+endpointer later drops as a click counts as nothing said).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ class _Audio:
     def __init__(self, channel: MediaChannel, rec: Recognizer | None, opts: ListenOptions) -> None:
         self.channel, self.rec, self.opts = channel, rec, opts
         self.endpointer = Endpointer(opts.endpoint)
-        self.started = asyncio.Event()
+        self.started = asyncio.Event()  # set while the endpointer is in speech
+        self.taken_back = asyncio.Event()  # a start dropped as a click: the timeout is back
         self.playing = False
         self.barged_in = False
         self.ended_at = 0.0
@@ -80,6 +82,8 @@ class _Audio:
                 await self.rec.feed(frame)
             if event is Event.START:
                 self._on_start()
+            elif self.started.is_set() and not self.endpointer.in_speech:
+                self._on_taken_back()
             reason = self._end_reason(event)
             if reason:
                 self.ended_at = time.perf_counter()
@@ -91,6 +95,13 @@ class _Audio:
         if self.playing and self.opts.barge_in:
             self.barged_in = True
             self.channel.stop_playback()
+
+    def _on_taken_back(self) -> None:
+        # Energy alone (no voice detector) drops a start shorter than `min_speech_ms` once its
+        # trailing silence is over; with the detector a start always ends in END. Left set,
+        # `started` kept the no-input timeout off and the turn waited for the hangup.
+        self.started.clear()
+        self.taken_back.set()
 
     def _end_reason(self, event: Event) -> str:
         if event is Event.END:
@@ -112,7 +123,10 @@ async def listen(
     """Run one turn; CallHangup if the channel closes."""
     opts = opts or ListenOptions()
     audio = _Audio(channel, recognizer, opts)
-    tasks: dict[str, asyncio.Task[object]] = {"audio": asyncio.ensure_future(audio.run())}
+    tasks: dict[str, asyncio.Task[object]] = {
+        "audio": asyncio.ensure_future(audio.run()),
+        "taken_back": asyncio.ensure_future(audio.taken_back.wait()),
+    }
     if opts.dtmf:
         tasks["key"] = asyncio.ensure_future(channel.get_digit(None))
     if prompt:
@@ -139,6 +153,12 @@ async def _wait_turn(
         if wait is not None and wait <= 0:
             return Heard("timeout", "timeout")
         done, _ = await asyncio.wait(pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        if tasks["taken_back"] in done:
+            # The deadline stays the one set at the prompt's end, not one from the click: the
+            # caller was promised `timeout` from there, and a line that crackles every second
+            # would otherwise keep pushing it back, which is the hang this is here to prevent.
+            audio.taken_back.clear()
+            tasks["taken_back"] = asyncio.ensure_future(audio.taken_back.wait())
         if "play" in tasks and tasks["play"] in done:
             tasks["play"].result()  # a hangup during the prompt surfaces here
             audio.playing = False

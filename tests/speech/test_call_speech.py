@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import wave
+from array import array
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from ivr.call.errors import FeatureUnavailable
 from ivr.call.media import MediaPath
 from ivr.call.session import PLAYS, SAID, Call, Gathered
+from ivr.speech.endpoint import EndpointConfig
 from ivr.telephony.agi import parse_command_line
 from ivr.telephony.emulator import agi_audiosocket
 from ivr.telephony.emulator.agi_call import CallProfile, wav_prompt_lengths
 from ivr.telephony.emulator.agi_caller import At, Audio, Press, Speech, Step
 from ivr.telephony.emulator.agi_emulator import AgiEmulator
-from ivr.telephony.emulator.agi_events import AppExecuted, CommandReceived, PromptPlayed
+from ivr.telephony.emulator.agi_events import (
+    AppExecuted,
+    CallerAudio,
+    CommandReceived,
+    PromptPlayed,
+)
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
 from tests.processes import free_port
 from tests.speech.conftest import FIXTURES, PROMPTS
@@ -201,3 +210,29 @@ async def test_digits_are_spoken_over_audiosocket_not_from_the_hosts_sounds(
     assert not [w for w in lines if w[0] == "SAY"]
     assert ["VERBOSE", f"{SAID}: 4 2 5 0", "3"] in lines
     assert agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds > 1.0
+
+
+async def test_a_click_without_the_voice_detector_still_ends_in_no_input(
+    media: MediaPath, tmp_path: Path,
+) -> None:
+    # Energy alone (vad=False, as without onnxruntime) takes an 80 ms click for a start and
+    # drops it 600 ms later as too short for an utterance; the turn then has to time out as if
+    # nothing had been said. It used to wait, without a timeout, for the caller to hang up.
+    media.endpoint = EndpointConfig(vad=False)
+    click = tmp_path / "click.wav"
+    with wave.open(str(click), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(array("h", [12000, -12000] * 320).tobytes())  # 80 ms at -9 dBFS
+
+    async def script(call: Call, outcome: Outcome) -> None:
+        await call.answer()
+        outcome.gathered.append(await call.gather(mode="speech", phrases=["go", "stop"],
+                                                  timeout=2.0))
+
+    # well inside the emulator's own limit, so the old code fails here instead of hanging
+    emu, outcome = await asyncio.wait_for(
+        place(media, [Audio(0, wav=str(click), after_ms=200)], script), 15.0)
+    assert [(g.reason, g.text) for g in outcome.gathered] == [("timeout", "")]
+    assert len(emu.events.of(CallerAudio)) == 1  # the click was sent within the turn
