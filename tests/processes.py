@@ -28,10 +28,11 @@ def env_for(tmp_path: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-def run(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+def run(tmp_path: Path, *args: str, timeout: float = 60,
+        **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [IVR, *args], cwd=tmp_path, env=env_for(tmp_path, **settings),
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True, text=True, timeout=timeout, check=False,
     )
 
 

@@ -104,9 +104,11 @@ def test_spoken_answers_through_a_running_server_reach_the_balance(running: Serv
     # `ivr serve` gives calls the AudioSocket speech path: the caller's words (synthesized with
     # espeak-ng) stream as audio, the server recognizes them, and speaks its answers by TTS.
     assert run(running.cwd, "demo", "load").returncode == 0
+    # The call runs at the pace of its prompts: about 40 s of audio when nothing else runs, so
+    # the usual 60 s allowance for a command is too tight on a busy machine.
     proc = run(running.cwd, "call", "--from", "+12125550103", "--to", "18005550100",
                "--input", "say:billing", "--input", "say:balance", "--input", "dtmf:9",
-               "--json", **running.ports)
+               "--json", timeout=180, **running.ports)
     assert proc.returncode == 0, proc.stderr
     got = events(proc.stdout)
     heard = [e["text"].split(" (")[0] for e in got if e["event"] == "heard"]
