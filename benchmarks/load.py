@@ -26,8 +26,14 @@ those calls), ERROR lines in its log,
 and the key -> action histogram from its own /metrics are printed beside; the transport-only
 figure is benchmarks/agi_concurrency.py's ivr runner at the same N.
 
+With --rounds R the keypad, known and speech callers go round the main menu R times (2 for
+outages, then 1 at "anything else?" back to the main menu; 9 the last time), so calls last
+longer and more are on the line at once; with --procs K the callers are spread over K generator
+processes (load_procs.py), the parent merging their raw samples.
+
     .venv/bin/python benchmarks/load.py --callers 100 300 [--over 10] [--db URL]
            [--mix keypad=80,known=15,speech=5] [--one-session --mix anytime=1]
+           [--procs 2 --rounds 6]
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from typing import Any
 
 from load_audio import Listener, PromptIndex
 from load_otp import CodeInbox
+from load_procs import SharedCount, run_shares
 from load_server import (
     ROOT,
     Server,
@@ -77,7 +84,8 @@ OTP_CODE_AT, OTP_LIMIT_AT = "ivr/auth-enter-code", "ivr/billing-enter-limit"
 OTP_PATH = ["main-menu", "billing-menu", "auth-enter-code", "billing-enter-limit",
             "billing-connecting"]
 CODE_WAIT_S = 20.0  # for the SMS or e-mail to reach the caller
-IN_FLIGHT = [0]  # calls placed and not ended yet (for the memory per call)
+AGAIN = ("ivr/main-anything-else", "1", "main-menu")  # back round the main menu (--rounds)
+IN_FLIGHT = SharedCount()  # calls placed and not ended yet, over every generator process
 _INDEX: list[PromptIndex] = []
 
 
@@ -108,9 +116,12 @@ class Caller:
     console lines (all sent by then, in order) must show the expected path."""
 
     def __init__(self, server: Server, kind: str, speech: Path | None,
-                 otp: tuple[CodeInbox, str] | None = None) -> None:
-        """`otp`: where this caller's code arrives, and its customer's number (kind otp)."""
+                 otp: tuple[CodeInbox, str] | None = None, rounds: int = 1) -> None:
+        """`otp`: where this caller's code arrives, and its customer's number (kind otp);
+        `rounds`: times round the main menu."""
         self.kind, self.speech, self.otp = kind, speech, otp
+        self.keys = [KEYS[0], AGAIN] * (rounds - 1) + KEYS
+        self.limit_s = CALL_LIMIT_S + 15.0 * (rounds - 1)
         url = f"agi://127.0.0.1:{server.ports['IVR_AGI_PORT']}/ivr"
         caller_id = KNOWN if kind == "known" else f"+1312555{random.randrange(10**4):04d}"
         if otp is not None:
@@ -132,9 +143,9 @@ class Caller:
     async def run(self) -> Result:
         started = time.monotonic()
         call = asyncio.ensure_future(self.emu.run())
-        IN_FLIGHT[0] += 1
+        IN_FLIGHT.add(1)
         try:
-            async with asyncio.timeout(CALL_LIMIT_S):
+            async with asyncio.timeout(self.limit_s):
                 await self._drive(call)
         except TimeoutError:
             self.result.error = "call over its time limit"
@@ -147,11 +158,11 @@ class Caller:
                     await asyncio.gather(call, return_exceptions=True)
             except TimeoutError:
                 call.cancel()
-            IN_FLIGHT[0] -= 1
+            IN_FLIGHT.add(-1)
         self.result.seconds = time.monotonic() - started
         self.result.heard = self.announced()
         if self.kind != "anytime" and not self.result.error and not _in_order(
-                self.result.heard, OTP_PATH if self.kind == "otp" else _path(KEYS)):
+                self.result.heard, OTP_PATH if self.kind == "otp" else _path(self.keys)):
             self.result.off_path = True
         if self.result.off_path:
             self.result.heard += ["| heard:", *self.listener.heard()]
@@ -167,7 +178,7 @@ class Caller:
         if self.kind == "otp":
             await self._otp_path(call)
         else:
-            for prompt, key, _ in KEYS:
+            for prompt, key, _ in self.keys:
                 speaks = self.kind == "speech" and key == "9" and self.speech is not None
                 if not await self._step(prompt, key, call, speaks=speaks):
                     return
@@ -252,7 +263,10 @@ class Caller:
 
 
 def _path(keys: list[tuple[str, str, str]]) -> list[str]:
-    return [step for prompt, _, expect in keys for step in (prompt.removeprefix("ivr/"), expect)]
+    steps = [step for prompt, _, expect in keys
+             for step in (prompt.removeprefix("ivr/"), expect)]
+    # a step that leads back to the main menu expects the menu the next step starts at: once
+    return [step for i, step in enumerate(steps) if i == 0 or step != steps[i - 1]]
 
 
 def _in_order(said: list[str], steps: list[str]) -> bool:
@@ -268,21 +282,35 @@ def pick_kinds(n: int, mix: dict[str, int], speech: list[Path]) -> list[str]:
     return [random.choice(kinds) for _ in range(n)]
 
 
-async def load(server: Server, kinds: list[str], over: float, inbox: CodeInbox,
-               otp_phones: list[str]) -> list[Result]:
+def share_of(index: int, kind: str, procs: int) -> int:
+    """Which generator process places caller `index`: OTP callers stay with the parent, where
+    the SMS gateway and SMTP server receive their codes."""
+    return 0 if kind == "otp" else index % procs
+
+
+async def load(server: Server, kinds: list[str], over: float, inbox: CodeInbox | None,
+               otp_phones: list[str], *, share: int = 0, procs: int = 1, t0: float = 0.0,
+               rounds: int = 1) -> list[Result]:
+    """Place this share's callers, caller i at t0 + i * over / N (one schedule for every
+    process, on the system-wide monotonic clock), and wait for their calls to end."""
     speech = sorted(SPEECH.glob("no_*.wav")) if SPEECH.is_dir() else []
     n, phones = len(kinds), iter(otp_phones)
+    loop = asyncio.get_running_loop()
     tasks = []
-    await inbox.start()
+    if inbox is not None:
+        await inbox.start()
     try:
         for index, kind in enumerate(kinds):
-            otp = (inbox, next(phones)) if kind == "otp" else None
-            caller = Caller(server, kind, random.choice(speech) if speech else None, otp)
-            tasks.append(asyncio.ensure_future(caller.run()))
-            await asyncio.sleep(over / n if index < n - 1 else 0)
+            if share_of(index, kind, procs) != share:
+                continue
+            await asyncio.sleep(max(0.0, t0 + index * over / n - time.monotonic()))
+            otp = (inbox, next(phones)) if kind == "otp" and inbox is not None else None
+            caller = Caller(server, kind, random.choice(speech) if speech else None, otp, rounds)
+            tasks.append(loop.create_task(caller.run()))
         return list(await asyncio.gather(*tasks))
     finally:
-        await inbox.stop()
+        if inbox is not None:
+            await inbox.stop()
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -322,25 +350,35 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
         spy = server.profile(args.profile / f"server-{n}.txt") if args.profile else None
         errors_before, cpu_before = server.errors(), server.cpu_seconds()
         scraped_before = server.scrape()
-        samples = [(idle, 0)]  # (RSS MiB, calls in flight)
-        own_lag: list[float] = [0.0]
+        samples = [(idle, 0)]  # (RSS MiB, calls in flight), sampled by the parent
+        over = args.over or n / 25
+        t0 = time.monotonic() + 1.0  # the children's first callers, after their fork
 
-        async def main() -> list[Result]:
-            async def sample() -> None:
-                loop = asyncio.get_running_loop()
-                while True:
-                    samples.append((server.rss_mib(), IN_FLIGHT[0]))
-                    due = loop.time() + 0.5
-                    await asyncio.sleep(0.5)
-                    own_lag.append(loop.time() - due)  # this process's loop: is it starving?
+        def run_share(share: int) -> tuple[list[Result], float]:
+            own_lag: list[float] = [0.0]
 
-            sampler = asyncio.ensure_future(sample())
-            try:
-                return await load(server, kinds, args.over or n / 25, inbox, otp_phones)
-            finally:
-                sampler.cancel()
+            async def main() -> list[Result]:
+                async def sample() -> None:
+                    loop = asyncio.get_running_loop()
+                    while True:
+                        if share == 0:
+                            samples.append((server.rss_mib(), IN_FLIGHT.value))
+                        due = loop.time() + 0.5
+                        await asyncio.sleep(0.5)
+                        own_lag.append(loop.time() - due)  # this process's loop: starving?
 
-        results = asyncio.run(main())
+                sampler = asyncio.ensure_future(sample())
+                try:
+                    return await load(server, kinds, over, inbox if share == 0 else None,
+                                      otp_phones, share=share, procs=args.procs, t0=t0,
+                                      rounds=args.rounds)
+                finally:
+                    sampler.cancel()
+
+            return asyncio.run(main()), max(own_lag)
+
+        wait_s = over + CALL_LIMIT_S + 15.0 * args.rounds + 120.0
+        results, lags, failures = run_shares(args.procs, run_share, wait_s)
         cpu = server.cpu_seconds() - cpu_before
         scraped_after = server.scrape()
         errors = server.errors() - errors_before
@@ -370,7 +408,11 @@ def run_size(args: argparse.Namespace, n: int, mix: dict[str, int]) -> dict[str,
         "lag_p": [quantile_from_buckets(
             server.histogram("ivr_event_loop_lag_seconds", scraped_before),
             server.histogram("ivr_event_loop_lag_seconds", scraped_after), q) for q in (0.5, 0.99)],
-        "own_lag": max(own_lag) * 1000,
+        "own_lag": max(lags) * 1000, "failures": failures,
+        "speech_p": [quantile_from_buckets(
+            server.histogram("ivr_speech_result_seconds", scraped_before),
+            server.histogram("ivr_speech_result_seconds", scraped_after), q)
+            for q in (0.5, 0.95)],
         "db_per_call": (sample(scraped_after, "ivr_db_statement_seconds_count")
                         - sample(scraped_before, "ivr_db_statement_seconds_count")) / n,
         "transport": transport_only(n) if args.transport else "-", "slow": slow,
@@ -383,6 +425,11 @@ def main() -> None:
     parser.add_argument("--over", type=float, default=0.0,
                         help="arrivals spread over this many seconds (default N/25)")
     parser.add_argument("--mix", default="keypad=75,known=15,speech=5,otp=5")
+    parser.add_argument("--procs", type=int, default=1,
+                        help="generator processes the callers are spread over (default 1)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="times the keypad/known/speech callers go round the main menu "
+                        "(longer calls: more at once for the same arrivals)")
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--show-off", action="store_true",
                         help="print what calls off their path heard")
@@ -418,6 +465,14 @@ def main() -> None:
         print(f"        server loop lag p50/p99 {'/'.join(fmt(v) for v in row['lag_p'])} ms, "
               f"load generator's loop lag max {row['own_lag']:.0f} ms, "
               f"{row['db_per_call']:.1f} DB statements per call", flush=True)
+        if row["speech"] or row["speech_p"][1] is not None:
+            print(f"        speech: callers' p95 {fmt(pct(row['speech'], 0.95))} ms from the end "
+                  f"of their recording to the next audio (holds the endpointer's 600 ms of "
+                  f"silence); server end of speech -> result p50/p95 "
+                  f"{'/'.join(fmt(v) for v in row['speech_p'])} ms "
+                  f"({len(row['speech'])} turns)", flush=True)
+        for failure in row["failures"]:
+            print(f"        generator process failed: {failure.strip()[-300:]}")
         if args.profile:
             for line in summarize_profile(args.profile / f"server-{n}.txt"):
                 print(f"        {line}")
