@@ -1,8 +1,10 @@
 """One conversational turn over a media channel: prompt out, speech or keys in.
 
 The prompt plays while every caller frame goes to the endpointer and the recognizer from the
-first frame on. Speech start during the prompt stops it (barge-in); a key stops it too and
-switches to key collection. The turn ends at the endpointing silence, at the expected number of
+first frame on. Speech during the prompt stops it (barge-in) once the voice detector is sure of
+it (the turn's speech still begins at its start); a start never sure that ends while the prompt
+plays is line noise and is taken back. A key stops the prompt too and switches to key
+collection. The turn ends at the endpointing silence, at the expected number of
 digits, or when nothing was said within `timeout` of the prompt's end (a start the energy-only
 endpointer later drops as a click counts as nothing said).
 """
@@ -80,18 +82,36 @@ class _Audio:
             event = self.endpointer.feed(frame)
             if self.rec is not None:
                 await self.rec.feed(frame)
+            if self.playing and not self.endpointer.sure and self._end_reason(event):
+                # never sure while the prompt played (ended, or "in speech" for `max_speech`
+                # over a humming line): line noise, not a caller; the prompt goes on and the
+                # turn waits for a real start
+                self.endpointer.take_back()
+                self._forget_noise()
+                event = Event.NONE
             if event is Event.START:
                 self._on_start()
             elif self.started.is_set() and not self.endpointer.in_speech:
                 self._on_taken_back()
+            if event in (Event.START, Event.BARGE) and self.endpointer.sure:
+                self._on_barge()
             reason = self._end_reason(event)
             if reason:
                 self.ended_at = time.perf_counter()
                 return reason
         raise CallHangup("the media connection closed during the turn")
 
+    def _forget_noise(self) -> None:
+        # the recognizer heard the noise too; words after it are scored without it
+        if self.rec is not None:
+            self.rec = Recognizer(self.rec.engine, self.rec.grammar)
+
     def _on_start(self) -> None:
         self.started.set()
+
+    def _on_barge(self) -> None:
+        # A start is sensitive (a quiet caller after the prompt is heard); cutting the prompt
+        # waits for a sure voice (`barge_threshold`): a false cut silences what the caller needs.
         if self.playing and self.opts.barge_in:
             self.barged_in = True
             self.channel.stop_playback()
@@ -169,7 +189,7 @@ async def _wait_turn(
         if tasks["audio"] in done:
             reason = str(tasks["audio"].result())
             channel.stop_playback()
-            return await _speech(rec, audio, reason)
+            return await _speech(audio.rec, audio, reason)
 
 
 async def _speech(rec: Recognizer | None, audio: _Audio, reason: str) -> Heard:

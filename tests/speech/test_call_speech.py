@@ -14,6 +14,7 @@ import pytest
 from ivr.call.errors import FeatureUnavailable
 from ivr.call.media import MediaPath
 from ivr.call.session import PLAYS, SAID, Call, Gathered
+from ivr.speech.audio import read_wav, silence
 from ivr.speech.endpoint import EndpointConfig
 from ivr.telephony.agi import parse_command_line
 from ivr.telephony.emulator import agi_audiosocket
@@ -29,6 +30,7 @@ from ivr.telephony.emulator.agi_events import (
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
 from tests.processes import free_port
 from tests.speech.conftest import FIXTURES, PROMPTS
+from tests.speech.test_endpoint import line_noise
 
 CALL_TIMEOUT = 30.0
 MENU_SECONDS = 65562 / 2 / 8000  # prompts/en/welcome-menu.wav
@@ -236,3 +238,36 @@ async def test_a_click_without_the_voice_detector_still_ends_in_no_input(
         place(media, [Audio(0, wav=str(click), after_ms=200)], script), 15.0)
     assert [(g.reason, g.text) for g in outcome.gathered] == [("timeout", "")]
     assert len(emu.events.of(CallerAudio)) == 1  # the click was sent within the turn
+
+
+def noise_wav(path: Path, then: Path | None = None) -> str:
+    """2.2 s of a bad line (hiss, hum, clicks, crackle) whose crackle at 1.8 s the voice detector
+    hears as a start (probability 0.2-0.5) and the old turn code took for a barge-in; with
+    `then`, 0.4 s of silence and that recording after it."""
+    pcm = line_noise(10, seed=35)[:8000 * 2 * 22 // 10]
+    if then is not None:
+        pcm += silence(400) + read_wav(then)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(pcm)
+    return str(path)
+
+
+async def test_line_noise_does_not_cut_the_prompt_but_a_word_after_it_does(
+    media: MediaPath, tmp_path: Path,
+) -> None:
+    # A start may be unsure (a quiet caller after the prompt is still heard); cutting the
+    # prompt needs a sure voice, and an unsure start that ends while it plays is taken back.
+    noise = Audio(0, wav=noise_wav(tmp_path / "noise.wav"), after_ms=100)
+    emu, outcome = await place(media, [noise], menu(["go", "stop"], timeout=1.0))
+    assert [(g.reason, g.text) for g in outcome.gathered] == [("timeout", "")]
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert heard > MENU_SECONDS - 0.1  # the whole prompt played
+    go = FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"
+    noisy_go = Audio(0, wav=noise_wav(tmp_path / "noisy_go.wav", then=go), after_ms=100)
+    emu, outcome = await place(media, [noisy_go], menu(["go", "stop"]))
+    assert [(g.mode, g.text) for g in outcome.gathered] == [("speech", "go")]
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert 2.3 < heard < MENU_SECONDS - 0.1  # cut by the word, not by the noise before it
