@@ -3,10 +3,12 @@
 The prompt plays while every caller frame goes to the endpointer and the recognizer from the
 first frame on. Speech during the prompt stops it (barge-in) once the voice detector is sure of
 it (the turn's speech still begins at its start); a start never sure that ends while the prompt
-plays is line noise and is taken back. A key stops the prompt too and switches to key
-collection. The turn ends at the endpointing silence, at the expected number of
-digits, or when nothing was said within `timeout` of the prompt's end (a start the energy-only
-endpointer later drops as a click counts as nothing said).
+plays is taken back and the prompt goes on; it is kept aside, and if the prompt ends with
+nothing said since, it is the turn's speech when the recognizer is sure of a word in it (a quiet
+caller, not line noise). A key stops the prompt too and switches to key collection. The turn
+ends at the endpointing silence, at the expected number of digits, or when nothing was said
+within `timeout` of the prompt's end (a start the energy-only endpointer later drops as a click
+counts as nothing said).
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ class ListenOptions:
     inter_digit_timeout: float = 3.0
     finish_on_key: str = "#"
     answer_keys: str = ""  # keys that answer when pressed alone first (a read-back's 1 / 2)
+    # A start never sure that ended while the prompt played is kept aside; when the prompt ends
+    # with nothing said since, it is the turn's speech if the recognizer is this sure of it
+    # (the read-back default, CONFIRM_BELOW): a quiet caller under the prompt is not lost, and
+    # line noise the recognizer forces onto a word is not taken for one.
+    kept_min_confidence: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class _Audio:
         self.playing = False
         self.barged_in = False
         self.ended_at = 0.0
+        self.kept: Recognizer | None = None  # an unsure start taken back under the prompt
 
     async def run(self) -> str:
         async for frame in self.channel.frames():
@@ -90,6 +98,7 @@ class _Audio:
                 self._forget_noise()
                 event = Event.NONE
             if event is Event.START:
+                self.kept = None  # a newer start: the kept one was not the caller's answer
                 self._on_start()
             elif self.started.is_set() and not self.endpointer.in_speech:
                 self._on_taken_back()
@@ -102,8 +111,10 @@ class _Audio:
         raise CallHangup("the media connection closed during the turn")
 
     def _forget_noise(self) -> None:
-        # the recognizer heard the noise too; words after it are scored without it
+        # the recognizer heard the noise too; words after it are scored without it, and the
+        # one that heard it is kept in case it was a quiet caller (see `kept_min_confidence`)
         if self.rec is not None:
+            self.kept = self.rec
             self.rec = Recognizer(self.rec.engine, self.rec.grammar)
 
     def _on_start(self) -> None:
@@ -183,6 +194,9 @@ async def _wait_turn(
             tasks["play"].result()  # a hangup during the prompt surfaces here
             audio.playing = False
             deadline = loop.time() + opts.timeout
+            kept = await _kept_speech(audio, opts)
+            if kept is not None:
+                return kept
         if "key" in tasks and tasks["key"] in done:
             channel.stop_playback()
             return await _keys(channel, str(tasks["key"].result()), opts)
@@ -190,6 +204,19 @@ async def _wait_turn(
             reason = str(tasks["audio"].result())
             channel.stop_playback()
             return await _speech(audio.rec, audio, reason)
+
+
+async def _kept_speech(audio: _Audio, opts: ListenOptions) -> Heard | None:
+    """The unsure start kept under the prompt, as the turn's speech, if nothing came after it
+    and the recognizer is sure of a word in it."""
+    kept, audio.kept = audio.kept, None
+    if kept is None or audio.started.is_set():
+        return None
+    result = await kept.result()
+    if not result.text or result.confidence < opts.kept_min_confidence:
+        return None
+    return Heard("speech", "endpoint", result.text, result.digits, result.choice,
+                 result.confidence, False, 0.0, result)
 
 
 async def _speech(rec: Recognizer | None, audio: _Audio, reason: str) -> Heard:

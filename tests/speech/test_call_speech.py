@@ -30,7 +30,7 @@ from ivr.telephony.emulator.agi_events import (
 from ivr.telephony.fastagi import AgiChannel, FastAgiServer
 from tests.processes import free_port
 from tests.speech.conftest import FIXTURES, PROMPTS
-from tests.speech.test_endpoint import line_noise
+from tests.speech.test_endpoint import line_noise, over_hiss
 
 CALL_TIMEOUT = 30.0
 MENU_SECONDS = 65562 / 2 / 8000  # prompts/en/welcome-menu.wav
@@ -271,3 +271,23 @@ async def test_line_noise_does_not_cut_the_prompt_but_a_word_after_it_does(
     assert [(g.mode, g.text) for g in outcome.gathered] == [("speech", "go")]
     heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
     assert 2.3 < heard < MENU_SECONDS - 0.1  # cut by the word, not by the noise before it
+
+
+async def test_a_quiet_word_under_the_prompt_is_heard_when_the_prompt_ends(
+    media: MediaPath, tmp_path: Path,
+) -> None:
+    # This "go" at -41 dBFS peak starts the endpointer but never makes the voice detector sure:
+    # it does not cut the prompt, and it used to be taken back as line noise and lost. It is
+    # kept aside and is the turn's answer once the prompt has ended with nothing said since.
+    pcm = over_hiss(read_wav(FIXTURES / "commands" / "go_563aa4e6_nohash_2.wav"))
+    path = tmp_path / "quiet_go.wav"
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(pcm)
+    emu, outcome = await place(media, [Audio(0, wav=str(path), after_ms=100)],
+                               menu(["go", "stop"]))
+    assert [(g.mode, g.text) for g in outcome.gathered] == [("speech", "go")]
+    heard = agi_audiosocket.caller_media(emu.call).connections[0].heard_seconds
+    assert heard > MENU_SECONDS - 0.1  # the whole prompt played
