@@ -164,7 +164,7 @@ async def listen(
         audio.playing = True
         tasks["play"] = asyncio.ensure_future(channel.play(prompt))
     try:
-        return await _wait_turn(channel, recognizer, audio, tasks, opts)
+        return await _wait_turn(channel, audio, tasks, opts)
     finally:
         channel.stop_playback()
         for task in tasks.values():
@@ -173,7 +173,7 @@ async def listen(
 
 
 async def _wait_turn(
-    channel: MediaChannel, rec: Recognizer | None, audio: _Audio,
+    channel: MediaChannel, audio: _Audio,
     tasks: dict[str, asyncio.Task[object]], opts: ListenOptions,
 ) -> Heard:  # fmt: skip
     loop = asyncio.get_running_loop()
@@ -215,8 +215,7 @@ async def _kept_speech(audio: _Audio, opts: ListenOptions) -> Heard | None:
     result = await kept.result()
     if not result.text or result.confidence < opts.kept_min_confidence:
         return None
-    return Heard("speech", "endpoint", result.text, result.digits, result.choice,
-                 result.confidence, False, 0.0, result)
+    return _heard(result, "endpoint", barged_in=False, latency_ms=0.0)
 
 
 async def _speech(rec: Recognizer | None, audio: _Audio, reason: str) -> Heard:
@@ -224,8 +223,12 @@ async def _speech(rec: Recognizer | None, audio: _Audio, reason: str) -> Heard:
         return Heard("speech", reason, barged_in=audio.barged_in)
     result = await rec.result()
     latency = (time.perf_counter() - audio.ended_at) * 1000
+    return _heard(result, reason, barged_in=audio.barged_in, latency_ms=round(latency, 1))
+
+
+def _heard(result: Result, reason: str, *, barged_in: bool, latency_ms: float) -> Heard:
     return Heard("speech", reason, result.text, result.digits, result.choice, result.confidence,
-                 audio.barged_in, round(latency, 1), result)
+                 barged_in, latency_ms, result)
 
 
 async def _keys(channel: MediaChannel, first: str, opts: ListenOptions) -> Heard:
